@@ -1,0 +1,1 @@
+"""Flowker core: domain, engine and persistence. Imports nothing else of Flowker's."""

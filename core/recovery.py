@@ -1,0 +1,51 @@
+"""The recovery sweep (transactional outbox): finds work that was committed but never
+dispatched, or whose worker died, and dispatches it again.
+
+* ``ready`` steps whose dispatch is older than ``redispatch_after`` seconds (the process
+  died between commit and send, or the broker lost the message);
+* ``running`` steps whose lease expired (the worker died mid-node): set back to ``ready``
+  by compare-and-set, so a slow worker that comes back finds its claim gone.
+
+Re-sending is always safe: ``Engine.run_node`` claims a step by compare-and-set and ignores
+finished steps.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from core.dispatch import Dispatcher
+from core.models import Step, utcnow
+
+# Most steps re-sent by one sweep; the next sweep takes the rest.
+DEFAULT_BATCH = 500
+
+
+def sweep(dispatcher: Dispatcher, redispatch_after_s: float, batch: int = DEFAULT_BATCH) -> dict:
+    """One pass. Returns ``{"redispatched": n, "reclaimed": m}``."""
+    now = utcnow()
+    cutoff = now - timedelta(seconds=redispatch_after_s)
+    redispatched = reclaimed = 0
+    stale = Step.select(Step.id, Step.execution, Step.node_id, Step.node_type, Step.dispatched_at).where(
+        (Step.status == "ready") & ((Step.dispatched_at < cutoff) | Step.dispatched_at.is_null())
+    ).limit(batch)
+    for step in stale:
+        moved = Step.update(dispatched_at=now).where(
+            (Step.id == step.id) & (Step.status == "ready") & (Step.dispatched_at == step.dispatched_at)
+            if step.dispatched_at is not None
+            else (Step.id == step.id) & (Step.status == "ready") & Step.dispatched_at.is_null()
+        ).execute()
+        if moved:
+            dispatcher.dispatch(str(step.execution_id), [(step.node_id, step.node_type)])
+            redispatched += 1
+    expired = Step.select(Step.id, Step.execution, Step.node_id, Step.node_type, Step.attempt).where(
+        (Step.status == "running") & (Step.lease_expires_at < now)
+    ).limit(batch)
+    for step in expired:
+        moved = Step.update(status="ready", dispatched_at=now, lease_expires_at=None).where(
+            (Step.id == step.id) & (Step.status == "running") & (Step.attempt == step.attempt)
+        ).execute()
+        if moved:
+            dispatcher.dispatch(str(step.execution_id), [(step.node_id, step.node_type)])
+            reclaimed += 1
+    return {"redispatched": redispatched, "reclaimed": reclaimed}

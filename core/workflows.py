@@ -1,0 +1,286 @@
+"""Workflow service: create, list, get, update, delete, clone and the lifecycle
+``draft --activate--> active --deactivate--> inactive --draft--> draft`` (contract §4).
+
+Every function takes plain dicts validated for shape by the web layer, runs the domain
+checks, writes the change and its audit event in one transaction, and returns a plain dict.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import peewee
+
+from core import audit, db
+from core.caller import Caller
+from core.errors import BadRequest, Conflict, NotFound, Unprocessable
+from core.executors import EXECUTORS
+from core.graph import Graph, validate_runnable, validate_structure
+from core.mapping import MappingError, validate_mappings
+from core.models import ProviderConfiguration, Workflow, WorkflowVersion, utcnow
+from core.pagination import PageRequest, paginate
+from core.timefmt import rfc3339
+
+MAX_NAME_BYTES = 100
+STATUSES = ("draft", "active", "inactive")
+SORT_FIELDS = {"createdAt": "created_at", "updatedAt": "updated_at", "name": "name"}
+# Keys of an executor node's data that the engine reads; the rest is executor config.
+ENGINE_KEYS = {
+    "executorId", "providerConfigId", "endpointName", "inputMapping", "outputMapping",
+    "transforms", "method", "path", "timeout", "query", "headers",
+}
+HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
+
+
+def serialize(row: Workflow) -> dict:
+    """WorkflowOutput: id, name, description?, status, nodes, edges, metadata?, version,
+    createdAt, updatedAt."""
+    out = {
+        "id": str(row.id),
+        "name": row.name,
+        "status": row.status,
+        "nodes": row.nodes or [],
+        "edges": row.edges or [],
+        "version": row.version,
+        "createdAt": rfc3339(row.created_at),
+        "updatedAt": rfc3339(row.updated_at),
+    }
+    if row.description:
+        out["description"] = row.description
+    if row.metadata:
+        out["metadata"] = row.metadata
+    return out
+
+
+def _create_output(row: Workflow) -> dict:
+    return {"workflowId": str(row.id), "version": row.version, "status": row.status, "createdAt": rfc3339(row.created_at)}
+
+
+def _check_name(name) -> str:
+    if not isinstance(name, str) or not name.strip():
+        raise BadRequest("FLK-0110", "name is required")
+    if len(name.encode("utf-8")) > MAX_NAME_BYTES:
+        raise BadRequest("FLK-0111", f"name must be at most {MAX_NAME_BYTES} bytes")
+    return name
+
+
+def _check_executor_nodes(graph: Graph, require_active: bool) -> None:
+    """Executor, action and mapping checks shared by save and activation."""
+    for node_id, node in graph.nodes.items():
+        data = node.get("data") or {}
+        if node["type"] == "action":
+            _check_action(node_id, data)
+        if node["type"] != "executor":
+            continue
+        executor_id = data.get("executorId")
+        if not executor_id:
+            raise BadRequest("WORKFLOW_INVALID_EXECUTOR_CONFIG", f"node {node_id!r}: executorId is required")
+        spec = EXECUTORS.get(executor_id)
+        if spec is None:
+            raise NotFound("FLK-0104", f"node {node_id!r}: executor {executor_id!r} not found in the catalog")
+        method = data.get("method", "POST")
+        if not isinstance(method, str) or method.upper() not in HTTP_METHODS:
+            raise BadRequest("WORKFLOW_INVALID_EXECUTOR_CONFIG", f"node {node_id!r}: method must be one of {', '.join(HTTP_METHODS)}")
+        if "path" in data and not isinstance(data["path"], str):
+            raise BadRequest("WORKFLOW_INVALID_EXECUTOR_CONFIG", f"node {node_id!r}: path must be a string")
+        timeout = data.get("timeout")
+        if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 < timeout <= 300):
+            raise BadRequest("WORKFLOW_INVALID_EXECUTOR_CONFIG", f"node {node_id!r}: timeout must be a number of seconds in (0, 300]")
+        for key, code in (("inputMapping", "FLK-0140"), ("outputMapping", "FLK-0141")):
+            try:
+                validate_mappings(data.get(key))
+            except MappingError as exc:
+                raise BadRequest(code, f"node {node_id!r}: {key}{exc}" if str(exc).startswith("[") else f"node {node_id!r}: {key} {exc}") from None
+        if data.get("transforms"):
+            raise BadRequest("FLK-0142", f"node {node_id!r}: transforms are not supported yet; use inputMapping")
+        config_id = data.get("providerConfigId")
+        try:
+            config_uuid = uuid.UUID(str(config_id))
+        except ValueError:
+            raise BadRequest("FLK-0150", f"node {node_id!r}: providerConfigId must be a UUID") from None
+        config = ProviderConfiguration.get_or_none(ProviderConfiguration.id == config_uuid)
+        if config is None:
+            raise BadRequest("FLK-0150", f"node {node_id!r}: provider configuration {config_id} not found")
+        if config.status != "active":
+            raise BadRequest("FLK-0150", f"node {node_id!r}: provider configuration {config_id} is not active")
+        if config.provider_id != spec.provider_id:
+            raise BadRequest(
+                "FLK-0151",
+                f"node {node_id!r}: provider configuration {config_id} is for provider {config.provider_id!r}, executor {executor_id!r} needs {spec.provider_id!r}",
+            )
+
+
+def _check_action(node_id: str, data: dict) -> None:
+    action_type = data.get("actionType")
+    if action_type not in (None, "set_output"):
+        raise BadRequest("FLK-0124", f"node {node_id!r}: actionType must be \"set_output\"")
+    if action_type == "set_output" and not isinstance(data.get("output"), dict):
+        raise BadRequest("FLK-0124", f"node {node_id!r}: set_output needs an object \"output\"")
+
+
+def _validate_definition(nodes: list, edges: list) -> Graph:
+    graph = validate_structure(nodes, edges)
+    _check_executor_nodes(graph, require_active=True)
+    return graph
+
+
+def _get(workflow_id) -> Workflow:
+    row = Workflow.get_or_none(Workflow.id == workflow_id)
+    if row is None:
+        raise NotFound("FLK-0100", "workflow not found")
+    return row
+
+
+def _name_taken() -> Conflict:
+    return Conflict("FLK-0101", "a workflow with this name already exists")
+
+
+def _insert(name, description, nodes, edges, metadata) -> Workflow:
+    try:
+        with db.database.atomic():
+            return Workflow.create(
+                name=name, description=description, status="draft", nodes=nodes, edges=edges, metadata=metadata or None
+            )
+    except peewee.IntegrityError:
+        raise _name_taken() from None
+
+
+def create(body: dict, caller: Caller) -> dict:
+    """Create a draft. ``body``: name, description?, nodes?, edges?, metadata?.
+
+    Returns CreateOutput ``{workflowId, version, status, createdAt}``. Raises the save-time
+    errors of ``validate_structure``, executor checks (FLK-0104, FLK-0140..0142, FLK-0150,
+    FLK-0151, WORKFLOW_INVALID_EXECUTOR_CONFIG), FLK-0110/0111 (name), 409 FLK-0101.
+    """
+    name = _check_name(body.get("name"))
+    nodes, edges = body.get("nodes") or [], body.get("edges") or []
+    _validate_definition(nodes, edges)
+    with db.transaction():
+        row = _insert(name, body.get("description"), nodes, edges, body.get("metadata"))
+        audit.record("WORKFLOW_CREATED", "CREATE", "workflow", row.id, caller, {"workflow.name": name})
+    return _create_output(row)
+
+
+def get(workflow_id) -> dict:
+    """WorkflowOutput; raises NotFound FLK-0100."""
+    return serialize(_get(workflow_id))
+
+
+def list_workflows(status: str | None, page: PageRequest) -> dict:
+    """Page of WorkflowOutput. ``status`` must be one of STATUSES (else 400 FLK-0304)."""
+    query = Workflow.select()
+    if status:
+        if status not in STATUSES:
+            raise BadRequest("FLK-0304", f"status must be one of {', '.join(STATUSES)}")
+        query = query.where(Workflow.status == status)
+    return paginate(query, Workflow, page, SORT_FIELDS[page.sort_by], serialize)
+
+
+def _compare_and_set(row: Workflow, expected_status: str, **changes) -> None:
+    """Update ``row`` only if nobody changed its status or version since it was read."""
+    changes["updated_at"] = utcnow()
+    updated = (
+        Workflow.update(**changes)
+        .where((Workflow.id == row.id) & (Workflow.status == expected_status) & (Workflow.version == row.version))
+        .execute()
+    )
+    if updated != 1:
+        raise Conflict("FLK-0350", "the workflow was changed by another request; retry")
+    for key, value in changes.items():
+        setattr(row, key, value)
+
+
+def update(workflow_id, body: dict, caller: Caller) -> dict:
+    """Replace name, description, nodes and edges of a draft; metadata keys are upserted.
+
+    Raises 404 FLK-0100, 422 FLK-0103 (not a draft), the save-time errors, 409 FLK-0101/0350.
+    """
+    row = _get(workflow_id)
+    if row.status != "draft":
+        raise Unprocessable("FLK-0103", "cannot modify non-draft workflow")
+    name = _check_name(body.get("name"))
+    nodes, edges = body.get("nodes") or [], body.get("edges") or []
+    _validate_definition(nodes, edges)
+    metadata = dict(row.metadata or {})
+    metadata.update(body.get("metadata") or {})
+    try:
+        with db.transaction():
+            _compare_and_set(
+                row, "draft", name=name, description=body.get("description"), nodes=nodes, edges=edges,
+                metadata=metadata or None, version=row.version + 1,
+            )
+            audit.record("WORKFLOW_UPDATED", "UPDATE", "workflow", row.id, caller, {"workflow.name": name})
+    except peewee.IntegrityError:
+        raise _name_taken() from None
+    return serialize(row)
+
+
+def delete(workflow_id, caller: Caller) -> None:
+    """Hard-delete a draft or inactive workflow (executions and their history stay).
+
+    Raises 404 FLK-0100, 422 FLK-0103 (active), 409 FLK-0350.
+    """
+    row = _get(workflow_id)
+    if row.status == "active":
+        raise Unprocessable("FLK-0103", "cannot delete an active workflow; deactivate it first")
+    with db.transaction():
+        deleted = Workflow.delete().where((Workflow.id == row.id) & (Workflow.status == row.status)).execute()
+        if deleted != 1:
+            raise Conflict("FLK-0350", "the workflow was changed by another request; retry")
+        audit.record("WORKFLOW_DELETED", "DELETE", "workflow", row.id, caller, {"workflow.id": str(row.id)})
+
+
+def clone(workflow_id, body: dict, caller: Caller) -> dict:
+    """New draft with the source's description, nodes, edges and metadata under a new name.
+
+    Raises 404 FLK-0100, 400 FLK-0110/0111, 409 FLK-0101.
+    """
+    source = _get(workflow_id)
+    name = _check_name(body.get("name"))
+    with db.transaction():
+        row = _insert(name, source.description, source.nodes, source.edges, source.metadata)
+        audit.record(
+            "WORKFLOW_CLONED", "CREATE", "workflow", row.id, caller,
+            {"workflow.name": name, "workflow.sourceId": str(source.id)},
+        )
+    return _create_output(row)
+
+
+def activate(workflow_id, caller: Caller) -> dict:
+    """Validate fully and make the workflow runnable; snapshots the definition.
+
+    Raises the save-time errors, 422 FLK-0112/0116/0117/0118/0119 (not runnable), 422
+    FLK-0102 (not a draft), 409 FLK-0350.
+    """
+    row = _get(workflow_id)
+    graph = _validate_definition(row.nodes or [], row.edges or [])
+    validate_runnable(graph)
+    if row.status != "draft":
+        raise Unprocessable("FLK-0102", f"invalid workflow status transition: {row.status} -> active")
+    with db.transaction():
+        _compare_and_set(row, "draft", status="active")
+        WorkflowVersion.insert(
+            workflow_id=row.id, version=row.version, definition={"nodes": row.nodes, "edges": row.edges}
+        ).on_conflict_ignore().execute()
+        audit.record("WORKFLOW_ACTIVATED", "ACTIVATE", "workflow", row.id, caller, {"workflow.name": row.name})
+    return serialize(row)
+
+
+def _transition(workflow_id, caller: Caller, source: str, target: str, event: str, action: str) -> dict:
+    row = _get(workflow_id)
+    if row.status != source:
+        raise Unprocessable("FLK-0102", f"invalid workflow status transition: {row.status} -> {target}")
+    with db.transaction():
+        _compare_and_set(row, source, status=target)
+        audit.record(event, action, "workflow", row.id, caller, {"workflow.name": row.name})
+    return serialize(row)
+
+
+def deactivate(workflow_id, caller: Caller) -> dict:
+    """active -> inactive (running executions continue). Raises 404, 422 FLK-0102, 409."""
+    return _transition(workflow_id, caller, "active", "inactive", "WORKFLOW_DEACTIVATED", "DEACTIVATE")
+
+
+def to_draft(workflow_id, caller: Caller) -> dict:
+    """inactive -> draft. Raises 404, 422 FLK-0102, 409."""
+    return _transition(workflow_id, caller, "inactive", "draft", "WORKFLOW_DRAFTED", "DRAFT")

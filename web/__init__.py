@@ -1,0 +1,1 @@
+"""Flowker's REST API (Flask + flask-smorest): thin views over ``core`` services."""
