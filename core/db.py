@@ -72,7 +72,6 @@ def connect(url: str) -> peewee.Database:
             host=parsed.hostname or "127.0.0.1",
             port=parsed.port or 5432,
             field_types={"FLOWKER_JSON": "JSONB"},
-            autorollback=True,
             connect_timeout=5,
         )
     else:
