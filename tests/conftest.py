@@ -43,7 +43,8 @@ def settings(tmp_path_factory):
     if drop:
         from core import db
 
-        db.database.close()
+        if db.database.obj is not None:
+            db.database.close()
         drop()
 
 

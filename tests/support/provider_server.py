@@ -12,6 +12,12 @@ from typing import Callable
 Handler = Callable[[dict | None, dict], tuple[int, object]]
 
 
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request, client_address):
+        # A client that died mid-request (a killed worker) is expected in these tests.
+        pass
+
+
 class ProviderServer:
     """Start with ``with ProviderServer() as server:``; ``server.url`` is the base URL.
 
@@ -60,7 +66,7 @@ class ProviderServer:
 
             do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _handle
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        self.httpd = _QuietServer(("127.0.0.1", 0), _Handler)
         self.httpd.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.httpd.server_port}"
 
