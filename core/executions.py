@@ -191,7 +191,7 @@ def results(execution_id) -> dict:
     FLK-0502 while the execution is pending or running."""
     row = _get(execution_id)
     if row.status in ("pending", "running"):
-        raise Unprocessable("FLK-0502", "execution is still running")
+        raise Unprocessable("FLK-0502", f"execution is still {row.status}; results are available once it finishes")
     graph = load_graph(str(row.workflow_id), row.workflow_version)
     steps = (
         Step.select()

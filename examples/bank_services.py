@@ -157,6 +157,8 @@ class BankHandler(BaseHTTPRequestHandler):
 
     server_version = "BankServices/1.0"
     protocol_version = "HTTP/1.1"
+    # Send small responses at once (no Nagle delay on kept-alive connections).
+    disable_nagle_algorithm = True
 
     # -- plumbing -----------------------------------------------------------------
 
@@ -186,6 +188,7 @@ class BankHandler(BaseHTTPRequestHandler):
         except ValueError:
             raise ValidationError("invalid Content-Length") from None
         if length > MAX_BODY_BYTES:
+            self.close_connection = True  # the unread body would corrupt the next request
             raise ValidationError(f"body larger than {MAX_BODY_BYTES} bytes")
         raw = self.rfile.read(length) if length > 0 else b""
         try:

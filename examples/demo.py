@@ -213,7 +213,7 @@ def describe_output(output) -> str:
     return compact(output)
 
 
-def print_results(transaction: dict, results: dict) -> None:
+def print_results(results: dict) -> None:
     """Print every step of one execution and its final output."""
     steps = sorted(results.get("stepResults") or [], key=lambda s: s.get("stepNumber", 0))
     for step in steps:
@@ -233,9 +233,13 @@ def print_results(transaction: dict, results: dict) -> None:
 # -- the demo -------------------------------------------------------------------------
 
 
-def run_transactions(api: str, workflow_id: str, transactions: list[dict]) -> list[str]:
-    """Run each transaction; print its results; return the list of failed checks."""
+def run_transactions(api: str, workflow_id: str, transactions: list[dict]) -> tuple[list[str], dict[str, str]]:
+    """Run each transaction and print its results.
+
+    Returns the failed checks and the execution id of each transaction id.
+    """
     failures: list[str] = []
+    execution_ids: dict[str, str] = {}
     for transaction in transactions:
         expected = transaction["expected"]
         input_data = {k: v for k, v in transaction.items() if k != "expected"}
@@ -245,7 +249,7 @@ def run_transactions(api: str, workflow_id: str, transactions: list[dict]) -> li
         started = start_execution(api, workflow_id, txn, input_data)
         if started.status_code != 201:
             failures.append(f"{txn}: first start answered HTTP {started.status_code}, expected 201")
-        execution_id = started.json()["executionId"]
+        execution_id = execution_ids[txn] = started.json()["executionId"]
         try:
             wait_finished(api, execution_id)
         except DemoError as exc:
@@ -253,26 +257,30 @@ def run_transactions(api: str, workflow_id: str, transactions: list[dict]) -> li
             continue
         results = call("GET", f"{api}/v1/executions/{execution_id}/results", (200,)).json()
         print(f"    execution {execution_id}")
-        print_results(transaction, results)
-        result = (results.get("finalOutput") or {}).get("result") if isinstance(results.get("finalOutput"), dict) else None
+        print_results(results)
+        final = results.get("finalOutput")
+        result = final.get("result") if isinstance(final, dict) else None
         if results.get("status") != "completed":
             failures.append(f"{txn}: execution {results.get('status')}: {results.get('errorMessage')}")
         if result != expected:
             failures.append(f"{txn}: result {result!r}, expected {expected!r}")
-    return failures
+    return failures, execution_ids
 
 
-def check_replay(api: str, workflow_id: str, transaction: dict) -> list[str]:
+def check_replay(api: str, workflow_id: str, transaction: dict, first_execution_id: str | None) -> list[str]:
     """Start one transaction again with the same Idempotency-Key: it must return the first
     execution (HTTP 200) and not start a new one."""
     input_data = {k: v for k, v in transaction.items() if k != "expected"}
     txn = input_data["transactionId"]
     replay = start_execution(api, workflow_id, txn, input_data)
-    print(f"\nreplay of {txn} with the same Idempotency-Key: HTTP {replay.status_code}, "
-          f"execution {replay.json().get('executionId')}")
+    replay_id = replay.json().get("executionId")
+    print(f"\nreplay of {txn} with the same Idempotency-Key: HTTP {replay.status_code}, execution {replay_id}")
+    failures = []
     if replay.status_code != 200:
-        return [f"replay of {txn}: HTTP {replay.status_code}, expected 200"]
-    return []
+        failures.append(f"replay of {txn}: HTTP {replay.status_code}, expected 200")
+    if replay_id != first_execution_id:
+        failures.append(f"replay of {txn}: execution {replay_id}, expected the first one {first_execution_id}")
+    return failures
 
 
 def check_ledger(bank: str, transactions: list[dict]) -> list[str]:
@@ -284,6 +292,11 @@ def check_ledger(bank: str, transactions: list[dict]) -> list[str]:
     failures = []
     if sorted(posted) != approved:
         failures.append(f"ledger holds {sorted(posted)}, expected exactly {approved}")
+    calls = [r for r in call("GET", f"{bank}/requests", (200,)).json()["items"] if r["method"] == "POST"]
+    unkeyed = [r["path"] for r in calls if not r.get("idempotencyKey")]
+    print(f"provider calls: {len(calls)} POSTs, {len(calls) - len(unkeyed)} with an Idempotency-Key")
+    if unkeyed:
+        failures.append(f"provider calls without an Idempotency-Key: {unkeyed}")
     return failures
 
 
@@ -301,7 +314,6 @@ def main() -> int:
     )
     bank_proc = flowker_proc = None
     failures: list[str] = []
-    keep_tmp = False
     try:
         bank_proc, bank = start_bank_services(env, tmp / "bank_services.log")
         print(f"bank services: {bank} (pid {bank_proc.pid})")
@@ -319,16 +331,16 @@ def main() -> int:
             api, load_workflow({"FRAUD_PROVIDER_CONFIG_ID": fraud_id, "LEDGER_PROVIDER_CONFIG_ID": ledger_id})
         )
 
-        failures += run_transactions(api, workflow_id, transactions)
-        failures += check_replay(api, workflow_id, transactions[0])
+        run_failures, execution_ids = run_transactions(api, workflow_id, transactions)
+        failures += run_failures
+        first = transactions[0]
+        failures += check_replay(api, workflow_id, first, execution_ids.get(first["transactionId"]))
         failures += check_ledger(bank, transactions)
     except (DemoError, requests.RequestException, KeyError, ValueError) as exc:
         failures.append(f"demo aborted: {type(exc).__name__}: {exc}")
     finally:
         stop_process(flowker_proc, "flowker")
         stop_process(bank_proc, "bank services")
-        if failures:
-            keep_tmp = True
 
     approved = sum(1 for t in transactions if t["expected"] == "approved")
     summary = f"{len(transactions)} transactions ({approved} approved, {len(transactions) - approved} denied)"
@@ -338,8 +350,7 @@ def main() -> int:
             print(f"  - {failure}")
         print(f"logs kept in {tmp}")
         return 1
-    if not keep_tmp:
-        shutil.rmtree(tmp, ignore_errors=True)
+    shutil.rmtree(tmp, ignore_errors=True)
     print(f"\nDEMO OK: {summary}; every result as expected; ledger holds each approved transaction once")
     return 0
 

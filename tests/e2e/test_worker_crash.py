@@ -16,9 +16,12 @@ from tests.support.provider_server import ProviderServer
 EXECUTIONS = 40
 
 
-def _completed_steps(database_url: str) -> set[tuple[str, str]]:
+def _completed_steps(database_url: str, execution_ids: list[str]) -> set[tuple[str, str]]:
     with psycopg2.connect(database_url) as conn, conn.cursor() as cur:
-        cur.execute("SELECT execution_id::text, node_id FROM step WHERE status = 'completed'")
+        cur.execute(
+            "SELECT execution_id::text, node_id FROM step WHERE status = 'completed' AND execution_id::text = ANY(%s)",
+            (execution_ids,),
+        )
         return {(row[0], row[1]) for row in cur.fetchall()}
 
 
@@ -51,7 +54,7 @@ def test_sigkill_of_a_worker_mid_run_loses_and_duplicates_nothing(fleet, setting
             time.sleep(0.05)
         fleet.kill("victim")
         killed_at = time.monotonic()
-        completed_before_kill = _completed_steps(fleet.env["DATABASE_URL"])
+        completed_before_kill = _completed_steps(fleet.env["DATABASE_URL"], execution_ids)
         assert len(provider.calls("POST", "/ledger")) < EXECUTIONS, "the run finished before the kill"
 
         fleet.start_worker("replacement", threads=8)
