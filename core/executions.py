@@ -87,6 +87,8 @@ def start(workflow_id, input_data: dict, idempotency_key: str, caller: Caller, d
         raise BadRequest("FLK-0509", "Idempotency-Key header is required")
     if len(key) > MAX_KEY_LENGTH:
         raise BadRequest("FLK-0509", f"Idempotency-Key must be at most {MAX_KEY_LENGTH} characters")
+    if not key.isprintable():
+        raise BadRequest("FLK-0509", "Idempotency-Key must hold printable characters only")
     workflow = Workflow.get_or_none(Workflow.id == workflow_id)
     if workflow is None:
         raise NotFound("FLK-0100", "workflow not found")

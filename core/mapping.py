@@ -123,7 +123,8 @@ def validate_mappings(mappings: Any) -> list[str]:
             raise MappingError(f"[{index}].required must be a boolean")
         transformation = mapping.get("transformation")
         if transformation is not None:
-            if not isinstance(transformation, dict) or transformation.get("type") not in TRANSFORMATIONS:
+            kind = transformation.get("type") if isinstance(transformation, dict) else None
+            if not isinstance(kind, str) or kind not in TRANSFORMATIONS:
                 raise MappingError(
                     f"[{index}].transformation.type must be one of {sorted(TRANSFORMATIONS)}"
                 )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -59,7 +60,15 @@ def parse_page_request(args: dict, sort_fields: dict[str, str], default_sort: st
         sort_by, order = data["sb"], data["so"]
         if sort_by not in sort_fields:
             raise BadRequest(INVALID_CURSOR, "invalid cursor")
-        after = (data["sv"], data["id"])
+        # A cursor is client input: its values reach SQL only once their types are right.
+        expected = datetime if sort_fields[sort_by].endswith("_at") else str
+        try:
+            last_id = str(uuid.UUID(str(data["id"])))
+        except ValueError:
+            raise BadRequest(INVALID_CURSOR, "invalid cursor") from None
+        if not isinstance(data["sv"], expected):
+            raise BadRequest(INVALID_CURSOR, "invalid cursor")
+        after = (data["sv"], last_id)
     return PageRequest(limit=limit, sort_by=sort_by, descending=order == "DESC", after=after)
 
 

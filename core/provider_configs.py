@@ -128,5 +128,7 @@ def list_configs(status: str | None, provider_id: str | None, page: PageRequest)
             raise BadRequest("FLK-0304", f"status must be one of {', '.join(STATUSES)}")
         query = query.where(ProviderConfiguration.status == status)
     if provider_id:
+        if provider_id not in PROVIDERS:
+            raise BadRequest("FLK-0304", f"providerId must be one of {', '.join(sorted(PROVIDERS))}")
         query = query.where(ProviderConfiguration.provider_id == provider_id)
     return paginate(query, ProviderConfiguration, page, SORT_FIELDS[page.sort_by], serialize)

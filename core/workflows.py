@@ -73,8 +73,8 @@ def _check_executor_nodes(graph: Graph, require_active: bool) -> None:
         if node["type"] != "executor":
             continue
         executor_id = data.get("executorId")
-        if not executor_id:
-            raise BadRequest("WORKFLOW_INVALID_EXECUTOR_CONFIG", f"node {node_id!r}: executorId is required")
+        if not executor_id or not isinstance(executor_id, str):
+            raise BadRequest("WORKFLOW_INVALID_EXECUTOR_CONFIG", f"node {node_id!r}: executorId is required and must be a string")
         spec = EXECUTORS.get(executor_id)
         if spec is None:
             raise NotFound("FLK-0104", f"node {node_id!r}: executor {executor_id!r} not found in the catalog")

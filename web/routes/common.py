@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 from flask import current_app, g
 from flask_smorest import Blueprint as _SmorestBlueprint
-from webargs.flaskparser import FlaskParser
+from marshmallow import missing
+from webargs.flaskparser import FlaskParser, is_json_request
 
 from core.caller import Caller
 from web.schemas import ErrorSchema
@@ -39,9 +42,49 @@ def document_errors(blp, *statuses: int):
     return wrap
 
 
+def _refuse_constant(name: str):
+    # NaN and Infinity are Python extensions, not JSON (RFC 8259 §6); PostgreSQL refuses them.
+    raise json.JSONDecodeError(f"{name} is not valid JSON", name, 0)
+
+
+def _check_strings(document) -> None:
+    """Refuse strings no database can store: NUL characters (PostgreSQL text and JSONB) and
+    lone UTF-16 surrogates (not encodable as UTF-8). Raises JSONDecodeError."""
+    stack = [document]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, str):
+            if "\x00" in item:
+                raise json.JSONDecodeError("strings must not contain NUL characters", "body", 0)
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                raise json.JSONDecodeError("strings must be valid Unicode (lone surrogate)", "body", 0) from None
+
+
 class _Parser(FlaskParser):
     # Type errors in a body are 400 FLK-0001 in the contract, not webargs' default 422.
     DEFAULT_VALIDATION_STATUS = 400
+
+    def _raw_load_json(self, req):
+        if not is_json_request(req):
+            return missing
+        raw = req.get_data(cache=True)
+        try:
+            text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+        except UnicodeDecodeError as exc:
+            raise json.JSONDecodeError(f"body is not UTF-8: {exc.reason}", "body", exc.start) from exc
+        try:
+            document = json.loads(text, parse_constant=_refuse_constant)
+        except RecursionError:
+            raise json.JSONDecodeError("JSON nested too deeply", "body", 0) from None
+        _check_strings(document)
+        return document
 
 
 class Blueprint(_SmorestBlueprint):
