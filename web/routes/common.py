@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 
 from flask import current_app, g
 from flask_smorest import Blueprint as _SmorestBlueprint
@@ -47,6 +48,13 @@ def _refuse_constant(name: str):
     raise json.JSONDecodeError(f"{name} is not valid JSON", name, 0)
 
 
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):
+        raise json.JSONDecodeError(f"number {text[:40]} is outside the range of a double", "body", 0)
+    return value
+
+
 def _check_strings(document) -> None:
     """Refuse strings no database can store: NUL characters (PostgreSQL text and JSONB) and
     lone UTF-16 surrogates (not encodable as UTF-8). Raises JSONDecodeError."""
@@ -80,9 +88,13 @@ class _Parser(FlaskParser):
         except UnicodeDecodeError as exc:
             raise json.JSONDecodeError(f"body is not UTF-8: {exc.reason}", "body", exc.start) from exc
         try:
-            document = json.loads(text, parse_constant=_refuse_constant)
+            document = json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
+        except json.JSONDecodeError:
+            raise
         except RecursionError:
             raise json.JSONDecodeError("JSON nested too deeply", "body", 0) from None
+        except ValueError as exc:  # e.g. an integer longer than Python's digit limit
+            raise json.JSONDecodeError(f"unreadable number: {str(exc)[:80]}", "body", 0) from None
         _check_strings(document)
         return document
 
