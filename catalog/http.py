@@ -105,17 +105,17 @@ def run(call: ExecutorCall) -> ExecutorResult:
                 continue
             break
         else:
-            return ExecutorResult(None, f"more than {MAX_REDIRECTS} redirects", retryable=False)
+            return ExecutorResult(None, f"more than {MAX_REDIRECTS} redirects", kind="refused")
         with response:
             raw = _read_body(response, call.max_response_bytes, deadline)
     except EgressDenied as exc:
-        return ExecutorResult(None, f"egress refused: {exc}", retryable=False)
+        return ExecutorResult(None, f"egress refused: {exc}", kind="refused")
     except (requests.Timeout, TimeoutError) as exc:
-        return ExecutorResult(None, f"timeout after {call.timeout_s:g}s calling {_safe(url)}: {type(exc).__name__}", retryable=True)
+        return ExecutorResult(None, f"timeout after {call.timeout_s:g}s calling {_safe(url)}: {type(exc).__name__}", kind="timeout")
     except requests.ConnectionError:
-        return ExecutorResult(None, f"connection to {_safe(url)} failed", retryable=True)
+        return ExecutorResult(None, f"connection to {_safe(url)} failed", kind="connection")
     except (requests.RequestException, ValueError) as exc:
-        return ExecutorResult(None, f"request to {_safe(url)} failed: {exc}", retryable=False)
+        return ExecutorResult(None, f"request to {_safe(url)} failed: {exc}", kind="refused")
     output = {
         "status": response.status_code,
         "headers": dict(response.headers),
@@ -123,8 +123,7 @@ def run(call: ExecutorCall) -> ExecutorResult:
     }
     if 200 <= response.status_code < 300:
         return ExecutorResult(output)
-    retryable = response.status_code == 429 or response.status_code >= 500
-    return ExecutorResult(output, f"{method} {_safe(url)} answered HTTP {response.status_code}", retryable=retryable)
+    return ExecutorResult(output, f"{method} {_safe(url)} answered HTTP {response.status_code}")
 
 
 def _safe(url: str) -> str:

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 DEFAULT_DATABASE_URL = "sqlite:///var/flowker.db"
 # "memory" selects Dramatiq's in-process broker with worker threads inside the server.
 DEFAULT_BROKER_URL = "memory://"
-# Seconds a claimed step may run past its node timeout before another worker may take it over.
-DEFAULT_LEASE_MARGIN_SECONDS = 30.0
+# Seconds of a running step's lease; the worker renews it every third of that while it runs.
+DEFAULT_LEASE_SECONDS = 30.0
 # Seconds a step may sit "ready" after dispatch before the sweep sends it again.
 DEFAULT_REDISPATCH_AFTER_SECONDS = 60.0
 # Seconds between two recovery sweeps of the scheduler.
@@ -24,6 +24,15 @@ DEFAULT_SWEEP_INTERVAL_SECONDS = 5.0
 DEFAULT_NODE_TIMEOUT_SECONDS = 30.0
 # Largest provider response body read, in bytes.
 DEFAULT_MAX_RESPONSE_BYTES = 1024 * 1024
+# Whole-execution deadline when the workflow sets no timeoutSeconds.
+DEFAULT_EXECUTION_TIMEOUT_SECONDS = 300
+# Per-execution limits.
+DEFAULT_MAX_PROVIDER_CALLS = 1000
+DEFAULT_MAX_STEP_OUTPUT_BYTES = 1024 * 1024
+DEFAULT_MAX_EXECUTION_PAYLOAD_BYTES = 16 * 1024 * 1024
+# Circuit breaker per provider configuration: consecutive failures to open, seconds open.
+DEFAULT_BREAKER_FAIL_MAX = 5
+DEFAULT_BREAKER_RESET_SECONDS = 30.0
 
 
 def _flag(value: str | None, default: bool = False) -> bool:
@@ -54,13 +63,18 @@ class Settings:
       allow_private_networks [FLOWKER_ALLOW_PRIVATE_NETWORKS]: egress to loopback and
         private ranges (link-local stays refused).
       worker_threads [FLOWKER_WORKER_THREADS]: Dramatiq worker threads per process.
-      lease_margin_seconds [FLOWKER_LEASE_MARGIN_SECONDS]: added to a node's timeout to
-        form the lease of a running step.
+      lease_seconds [FLOWKER_LEASE_SECONDS]: lease of a running step, renewed while it runs.
       redispatch_after_seconds [FLOWKER_REDISPATCH_AFTER_SECONDS]: age after which an
         undelivered ready step is sent again by the sweep.
       sweep_interval_seconds [FLOWKER_SWEEP_INTERVAL_SECONDS]: period of the sweep.
       embedded_sweeper [FLOWKER_EMBEDDED_SWEEPER]: run the sweep inside ``flowker serve``.
       max_response_bytes [FLOWKER_MAX_RESPONSE_BYTES]: cap on a provider response body.
+      execution_timeout_seconds [FLOWKER_EXECUTION_TIMEOUT_SECONDS]: default deadline.
+      max_provider_calls [FLOWKER_MAX_PROVIDER_CALLS]: calls (attempts) per execution.
+      max_step_output_bytes [FLOWKER_MAX_STEP_OUTPUT_BYTES]: JSON size of one step output.
+      max_execution_payload_bytes [FLOWKER_MAX_EXECUTION_PAYLOAD_BYTES]: all outputs together.
+      breaker_fail_max [FLOWKER_BREAKER_FAIL_MAX]: consecutive failures that open a breaker.
+      breaker_reset_seconds [FLOWKER_BREAKER_RESET_SECONDS]: open time before a trial call.
     """
 
     database_url: str = DEFAULT_DATABASE_URL
@@ -69,11 +83,17 @@ class Settings:
     api_keys: tuple[str, ...] = field(default_factory=tuple)
     allow_private_networks: bool = False
     worker_threads: int = 8
-    lease_margin_seconds: float = DEFAULT_LEASE_MARGIN_SECONDS
+    lease_seconds: float = DEFAULT_LEASE_SECONDS
     redispatch_after_seconds: float = DEFAULT_REDISPATCH_AFTER_SECONDS
     sweep_interval_seconds: float = DEFAULT_SWEEP_INTERVAL_SECONDS
     embedded_sweeper: bool = True
     max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
+    execution_timeout_seconds: int = DEFAULT_EXECUTION_TIMEOUT_SECONDS
+    max_provider_calls: int = DEFAULT_MAX_PROVIDER_CALLS
+    max_step_output_bytes: int = DEFAULT_MAX_STEP_OUTPUT_BYTES
+    max_execution_payload_bytes: int = DEFAULT_MAX_EXECUTION_PAYLOAD_BYTES
+    breaker_fail_max: int = DEFAULT_BREAKER_FAIL_MAX
+    breaker_reset_seconds: float = DEFAULT_BREAKER_RESET_SECONDS
     version: str = "0.1.0"
     commit: str = "unknown"
 
@@ -96,13 +116,23 @@ class Settings:
             api_keys=keys,
             allow_private_networks=_flag(env.get("FLOWKER_ALLOW_PRIVATE_NETWORKS")),
             worker_threads=int(_float(env, "FLOWKER_WORKER_THREADS", 8)),
-            lease_margin_seconds=_float(env, "FLOWKER_LEASE_MARGIN_SECONDS", DEFAULT_LEASE_MARGIN_SECONDS),
+            lease_seconds=_float(env, "FLOWKER_LEASE_SECONDS", DEFAULT_LEASE_SECONDS),
             redispatch_after_seconds=_float(
                 env, "FLOWKER_REDISPATCH_AFTER_SECONDS", DEFAULT_REDISPATCH_AFTER_SECONDS
             ),
             sweep_interval_seconds=_float(env, "FLOWKER_SWEEP_INTERVAL_SECONDS", DEFAULT_SWEEP_INTERVAL_SECONDS),
             embedded_sweeper=_flag(env.get("FLOWKER_EMBEDDED_SWEEPER"), True),
             max_response_bytes=int(_float(env, "FLOWKER_MAX_RESPONSE_BYTES", DEFAULT_MAX_RESPONSE_BYTES)),
+            execution_timeout_seconds=int(
+                _float(env, "FLOWKER_EXECUTION_TIMEOUT_SECONDS", DEFAULT_EXECUTION_TIMEOUT_SECONDS)
+            ),
+            max_provider_calls=int(_float(env, "FLOWKER_MAX_PROVIDER_CALLS", DEFAULT_MAX_PROVIDER_CALLS)),
+            max_step_output_bytes=int(_float(env, "FLOWKER_MAX_STEP_OUTPUT_BYTES", DEFAULT_MAX_STEP_OUTPUT_BYTES)),
+            max_execution_payload_bytes=int(
+                _float(env, "FLOWKER_MAX_EXECUTION_PAYLOAD_BYTES", DEFAULT_MAX_EXECUTION_PAYLOAD_BYTES)
+            ),
+            breaker_fail_max=int(_float(env, "FLOWKER_BREAKER_FAIL_MAX", DEFAULT_BREAKER_FAIL_MAX)),
+            breaker_reset_seconds=_float(env, "FLOWKER_BREAKER_RESET_SECONDS", DEFAULT_BREAKER_RESET_SECONDS),
             version=env.get("FLOWKER_VERSION") or "0.1.0",
             commit=env.get("FLOWKER_COMMIT") or "unknown",
         )

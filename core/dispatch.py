@@ -11,5 +11,6 @@ from typing import Protocol, Sequence
 
 
 class Dispatcher(Protocol):
-    def dispatch(self, execution_id: str, nodes: Sequence[tuple[str, str]]) -> None:
-        """Send one message per ``(node_id, node_type)``; the type picks the queue."""
+    def dispatch(self, execution_id: str, nodes: Sequence[tuple[str, str]], delay_ms: int = 0) -> None:
+        """Send one message per ``(node_id, node_type)``; the type picks the queue. With
+        ``delay_ms`` the broker holds the messages that long (retries, delay nodes)."""

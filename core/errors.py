@@ -11,7 +11,9 @@ and a message, so the web layer never decides anything by matching strings.
     └── Unavailable         503       FLK-0801 a dependency is down
 
 Errors raised *while running a node* are not FlowkerErrors: they are recorded on the step
-(see ``core.engine``) and split into retryable and terminal by ``NodeFailure.retryable``.
+(see ``core.engine``), classified by ``NodeFailure.outcome`` (``timeout``, ``connection``,
+``circuit_open``, ``429``, ``5xx``, ``4xx`` or None), and retried or not by the node's
+``core.retry.RetryPolicy``.
 """
 
 from __future__ import annotations

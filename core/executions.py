@@ -19,6 +19,7 @@ import peewee
 
 from core import audit, db
 from core.caller import Caller
+from core.config import DEFAULT_EXECUTION_TIMEOUT_SECONDS
 from core.dispatch import Dispatcher
 from core.engine import load_graph
 from core.errors import BadRequest, NotFound, Unprocessable
@@ -75,10 +76,14 @@ def _replay(record: IdempotencyRecord, print_: str) -> dict:
     return _create_output(Execution.get_by_id(record.execution_id))
 
 
-def start(workflow_id, input_data: dict, idempotency_key: str, caller: Caller, dispatcher: Dispatcher) -> tuple[dict, bool]:
+def start(
+    workflow_id, input_data: dict, idempotency_key: str, caller: Caller, dispatcher: Dispatcher,
+    default_timeout_s: int = DEFAULT_EXECUTION_TIMEOUT_SECONDS,
+) -> tuple[dict, bool]:
     """Start an execution of an active workflow, or replay the one made with this key.
 
-    Returns (CreateOutput, created). Raises 400 FLK-0509 (key missing or longer than 255),
+    The execution must finish within the workflow's ``timeoutSeconds`` (else
+    ``default_timeout_s``). Returns (CreateOutput, created). Raises 400 FLK-0509 (key missing or longer than 255),
     404 FLK-0100, 422 FLK-0501 (workflow not active), 422 FLK-0510 (key reused with a
     different body).
     """
@@ -114,7 +119,7 @@ def start(workflow_id, input_data: dict, idempotency_key: str, caller: Caller, d
                 workflow_id=workflow.id, key=key, fingerprint=print_, execution_id=execution_id,
                 created_at=now, expires_at=now + DEFAULT_IDEMPOTENCY_TTL,
             )
-            execution = _insert_execution(execution_id, workflow, graph, fired, input_data, key, now)
+            execution = _insert_execution(execution_id, workflow, graph, fired, input_data, key, now, default_timeout_s)
             audit.record(
                 "EXECUTION_STARTED", "EXECUTE", "execution", execution.id, caller, {"workflow.id": str(workflow.id)}
             )
@@ -130,14 +135,15 @@ def start(workflow_id, input_data: dict, idempotency_key: str, caller: Caller, d
     return _create_output(execution), True
 
 
-def _insert_execution(execution_id, workflow, graph, fired: str, input_data, key: str, now) -> Execution:
+def _insert_execution(execution_id, workflow, graph, fired: str, input_data, key: str, now, default_timeout_s: int) -> Execution:
     """Execution row plus the fired trigger's step; triggers that did not fire are skipped
     together with every node that only they lead to."""
     total = sum(1 for node in graph.nodes.values() if node["type"] != "trigger")
+    timeout_s = workflow.timeout_seconds or default_timeout_s
     execution = Execution.create(
         id=execution_id, workflow_id=workflow.id, workflow_version=workflow.version, status="pending",
         input=input_data, idempotency_key=key, trigger_node_id=fired, total_steps=total, started_at=now,
-        edge_states={},
+        edge_states={}, deadline_at=now + timedelta(seconds=timeout_s),
     )
     Step.create(execution=execution.id, node_id=fired, node_type="trigger", status="ready", dispatched_at=now)
     others = [t for t in graph.triggers() if t != fired]
@@ -232,4 +238,6 @@ def _step_output(step: Step, graph) -> dict:
         out["errorMessage"] = step.error_message
     if step.started_at:
         out["executedAt"] = rfc3339(step.started_at)
+    if step.attempts:
+        out["attempts"] = step.attempts
     return out

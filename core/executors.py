@@ -8,7 +8,9 @@ their own executors the same way.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, Protocol
+
+from core.retry import outcome_of
 
 
 @dataclass(frozen=True)
@@ -33,16 +35,44 @@ class ExecutorCall:
 @dataclass(frozen=True)
 class ExecutorResult:
     """``output`` is ``{status, headers, body}`` when a response came back (else None);
-    ``error`` is set when the call failed; ``retryable`` says whether trying again could
-    help (timeouts, connection errors, 429, 5xx)."""
+    ``error`` is set when the call failed; ``kind`` says how a call without a usable
+    response failed: ``timeout``, ``connection``, ``circuit_open``, or ``refused`` (egress
+    policy, bad URL, oversize answer: trying again will not help)."""
 
     output: dict | None
     error: str | None = None
-    retryable: bool = False
+    kind: str | None = None
 
     @property
     def ok(self) -> bool:
         return self.error is None
+
+    @property
+    def status(self) -> int | None:
+        return self.output.get("status") if isinstance(self.output, dict) else None
+
+    @property
+    def outcome(self) -> str | None:
+        """Failure class for retry policies and breakers (``core.retry.outcome_of``)."""
+        return None if self.ok else outcome_of(self.status, self.kind)
+
+
+class CallGuard(Protocol):
+    """Wraps each provider call, e.g. in a circuit breaker keyed by provider configuration."""
+
+    cooldown_s: float
+
+    def call(self, key: str, fn: Callable[[], ExecutorResult]) -> ExecutorResult:
+        """Run ``fn`` or refuse at once with ``kind="circuit_open"``."""
+
+
+class Unguarded:
+    """A CallGuard that lets every call through."""
+
+    cooldown_s = 0.0
+
+    def call(self, key: str, fn: Callable[[], ExecutorResult]) -> ExecutorResult:
+        return fn()
 
 
 @dataclass(frozen=True)

@@ -51,6 +51,14 @@ class Condition:
         Returns the boolean result. Raises ExpressionError when a field is missing, the
         types do not fit, or the result is not a boolean.
         """
+        result = self.value(context)
+        if not isinstance(result, bool):
+            raise ExpressionError(f"condition {self.text!r} must be a boolean, got {type(result).__name__}")
+        return result
+
+    def value(self, context: dict):
+        """The expression's value as plain Python data (dict, list, str, int, float, bool,
+        None). Raises ExpressionError when a field is missing or the types do not fit."""
         data = {"workflow": context.get("workflow"), "nodes": {}}
         for node_id in self.roots:
             if node_id in context:
@@ -63,10 +71,20 @@ class Condition:
             raise ExpressionError(f"cannot evaluate {self.text!r}: {exc}") from None
         if value.type() == cel.Type.ERROR:
             raise ExpressionError(_explain_error(self.text, str(value.plain_value()), data))
-        result = value.plain_value()
-        if not isinstance(result, bool):
-            raise ExpressionError(f"condition {self.text!r} must be a boolean, got {type(result).__name__}")
-        return result
+        return _plain(value.plain_value())
+
+
+def _plain(value):
+    """CEL values as JSON-friendly data: timestamps and durations become text."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, (bytes, bytearray)):
+        return value.decode("utf-8", errors="replace")
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    return str(value)
 
 
 def _usable_identifier(node_id: str) -> bool:
@@ -107,7 +125,8 @@ def _env_for(identifiers: tuple[str, ...]):
 
 @functools.lru_cache(maxsize=4096)
 def compile_condition(text: str, node_ids: tuple[str, ...] = ()) -> Condition:
-    """Compile ``text`` for a workflow whose node ids are ``node_ids``.
+    """Compile ``text`` for a workflow whose node ids are ``node_ids``. The same program
+    serves conditions (``evaluate``, boolean) and placeholders (``value``, any type).
 
     Raises ExpressionError with the parser's message (line, column, caret) when the text is
     empty or does not compile.

@@ -42,7 +42,7 @@ def apply_migrations() -> list[str]:
             if version in done:
                 continue
             with database.atomic():
-                module.up(database)
+                module.up(database.obj)  # the real database, so migrations can tell the dialect
                 SchemaMigration.create(version=version, name=name)
             applied.append(name)
     finally:

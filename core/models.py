@@ -38,6 +38,8 @@ class Workflow(BaseModel):
     metadata = JSONField(null=True)
     # Bumped by every update of the definition; executions pin (id, version).
     version = peewee.IntegerField(default=1)
+    # Whole-execution deadline in seconds; None means the default (5 minutes).
+    timeout_seconds = peewee.IntegerField(null=True)
     created_at = peewee.DateTimeField(default=utcnow)
     updated_at = peewee.DateTimeField(default=utcnow)
 
@@ -95,9 +97,14 @@ class Execution(BaseModel):
     edge_states = JSONField(default=dict)
     started_at = peewee.DateTimeField(default=utcnow)
     completed_at = peewee.DateTimeField(null=True)
+    deadline_at = peewee.DateTimeField(null=True)
+    provider_calls = peewee.IntegerField(default=0)
+    # Bytes of step outputs stored so far (JSON), against the execution payload limit.
+    payload_bytes = peewee.BigIntegerField(default=0)
 
     class Meta:
         indexes = (
+            (("status", "deadline_at"), False),  # sweep: executions past their deadline
             (("workflow_id", "started_at"), False),  # list filtered by workflow
             (("status", "started_at"), False),  # list filtered by status
             (("started_at", "id"), False),  # list sorted by startedAt
@@ -143,6 +150,12 @@ class Step(BaseModel):
     finished_at = peewee.DateTimeField(null=True)
     duration_ms = peewee.IntegerField(null=True)
     lease_expires_at = peewee.DateTimeField(null=True)
+    # [{attempt, startedAt, durationMs, statusCode?, error?, outcome}] in attempt order.
+    attempts = JSONField(null=True)
+    # A delayed retry (or a delay node) must not run before this time.
+    not_before = peewee.DateTimeField(null=True)
+    # {edge_id: taken} of a completed step, kept so a retried execution can resume.
+    decisions = JSONField(null=True)
 
     class Meta:
         indexes = (

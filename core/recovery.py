@@ -6,8 +6,11 @@ dispatched, or whose worker died, and dispatches it again.
 * ``running`` steps whose lease expired (the worker died mid-node): set back to ``ready``
   by compare-and-set, so a slow worker that comes back finds its claim gone.
 
+* executions past their deadline: failed with a timeout error (compare-and-set), so no
+  execution stays ``running`` forever even when none of its messages is left.
+
 Re-sending is always safe: ``Engine.run_node`` claims a step by compare-and-set and ignores
-finished steps.
+finished steps. A delayed retry is due at its ``dispatched_at`` and is not re-sent before.
 """
 
 from __future__ import annotations
@@ -15,14 +18,15 @@ from __future__ import annotations
 from datetime import timedelta
 
 from core.dispatch import Dispatcher
-from core.models import Step, utcnow
+from core.engine import expire_execution
+from core.models import Execution, Step, utcnow
 
 # Most steps re-sent by one sweep; the next sweep takes the rest.
 DEFAULT_BATCH = 500
 
 
 def sweep(dispatcher: Dispatcher, redispatch_after_s: float, batch: int = DEFAULT_BATCH) -> dict:
-    """One pass. Returns ``{"redispatched": n, "reclaimed": m}``."""
+    """One pass. Returns ``{"redispatched": n, "reclaimed": m, "expired": k}``."""
     now = utcnow()
     cutoff = now - timedelta(seconds=redispatch_after_s)
     redispatched = reclaimed = 0
@@ -48,4 +52,10 @@ def sweep(dispatcher: Dispatcher, redispatch_after_s: float, batch: int = DEFAUL
         if moved:
             dispatcher.dispatch(str(step.execution_id), [(step.node_id, step.node_type)])
             reclaimed += 1
-    return {"redispatched": redispatched, "reclaimed": reclaimed}
+    expired = 0
+    overdue = Execution.select(Execution.id).where(
+        (Execution.status.in_(("pending", "running"))) & (Execution.deadline_at < now)
+    ).limit(batch)
+    for execution in overdue:
+        expired += expire_execution(execution.id, now)
+    return {"redispatched": redispatched, "reclaimed": reclaimed, "expired": expired}

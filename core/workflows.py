@@ -16,7 +16,11 @@ from core.caller import Caller
 from core.errors import BadRequest, Conflict, NotFound, Unprocessable
 from core.executors import EXECUTORS
 from core.graph import Graph, validate_runnable, validate_structure
+from core.expressions import ExpressionError
 from core.mapping import MappingError, validate_mappings
+from core.retry import RetryPolicy, RetryPolicyError
+from core.templating import compile_template
+from core.transforms import TransformError, validate_operations
 from core.models import ProviderConfiguration, Workflow, WorkflowVersion, utcnow
 from core.pagination import PageRequest, paginate
 from core.timefmt import rfc3339
@@ -27,8 +31,9 @@ SORT_FIELDS = {"createdAt": "created_at", "updatedAt": "updated_at", "name": "na
 # Keys of an executor node's data that the engine reads; the rest is executor config.
 ENGINE_KEYS = {
     "executorId", "providerConfigId", "endpointName", "inputMapping", "outputMapping",
-    "transforms", "method", "path", "timeout", "query", "headers",
+    "transforms", "method", "path", "timeout", "query", "headers", "retry",
 }
+MAX_TIMEOUT_SECONDS = 86_400
 HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 
 
@@ -42,6 +47,7 @@ def serialize(row: Workflow) -> dict:
         "nodes": row.nodes or [],
         "edges": row.edges or [],
         "version": row.version,
+        "timeoutSeconds": row.timeout_seconds,
         "createdAt": rfc3339(row.created_at),
         "updatedAt": rfc3339(row.updated_at),
     }
@@ -49,7 +55,17 @@ def serialize(row: Workflow) -> dict:
         out["description"] = row.description
     if row.metadata:
         out["metadata"] = row.metadata
+    if row.timeout_seconds is None:
+        del out["timeoutSeconds"]
     return out
+
+
+def _check_timeout(value) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_TIMEOUT_SECONDS:
+        raise BadRequest("FLK-0125", f"timeoutSeconds must be an integer between 1 and {MAX_TIMEOUT_SECONDS}")
+    return value
 
 
 def _create_output(row: Workflow) -> dict:
@@ -64,12 +80,12 @@ def _check_name(name) -> str:
     return name
 
 
-def _check_executor_nodes(graph: Graph, require_active: bool) -> None:
+def _check_executor_nodes(graph: Graph) -> None:
     """Executor, action and mapping checks shared by save and activation."""
     for node_id, node in graph.nodes.items():
         data = node.get("data") or {}
         if node["type"] == "action":
-            _check_action(node_id, data)
+            _check_action(node_id, data, graph)
         if node["type"] != "executor":
             continue
         executor_id = data.get("executorId")
@@ -86,13 +102,11 @@ def _check_executor_nodes(graph: Graph, require_active: bool) -> None:
         timeout = data.get("timeout")
         if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 < timeout <= 300):
             raise BadRequest("WORKFLOW_INVALID_EXECUTOR_CONFIG", f"node {node_id!r}: timeout must be a number of seconds in (0, 300]")
-        for key, code in (("inputMapping", "FLK-0140"), ("outputMapping", "FLK-0141")):
-            try:
-                validate_mappings(data.get(key))
-            except MappingError as exc:
-                raise BadRequest(code, f"node {node_id!r}: {key}{exc}" if str(exc).startswith("[") else f"node {node_id!r}: {key} {exc}") from None
-        if data.get("transforms"):
-            raise BadRequest("FLK-0142", f"node {node_id!r}: transforms are not supported yet; use inputMapping")
+        _check_transforms(node_id, data)
+        try:
+            RetryPolicy.from_node(data)
+        except RetryPolicyError as exc:
+            raise BadRequest("FLK-0143", f"node {node_id!r}: {exc}") from None
         config_id = data.get("providerConfigId")
         try:
             config_uuid = uuid.UUID(str(config_id))
@@ -110,17 +124,57 @@ def _check_executor_nodes(graph: Graph, require_active: bool) -> None:
             )
 
 
-def _check_action(node_id: str, data: dict) -> None:
-    action_type = data.get("actionType")
-    if action_type not in (None, "set_output"):
-        raise BadRequest("FLK-0124", f"node {node_id!r}: actionType must be \"set_output\"")
-    if action_type == "set_output" and not isinstance(data.get("output"), dict):
-        raise BadRequest("FLK-0124", f"node {node_id!r}: set_output needs an object \"output\"")
+ACTION_TYPES = ("set_output", "log", "transform", "fail", "delay")
+LOG_LEVELS = ("debug", "info", "warning", "error")
+MAX_DELAY_SECONDS = 86_400
+
+
+def _check_action(node_id: str, data: dict, graph: Graph) -> None:
+    """Action nodes: set_output {output}, log {message, level?, fields?}, transform
+    {transforms | inputMapping}, fail {message?}, delay {seconds}. Raises BadRequest FLK-0124
+    (shape), FLK-0105 (a ${...} expression that does not compile), FLK-0142 (transforms)."""
+    kind = data.get("actionType")
+    where = f"node {node_id!r}"
+    if kind not in ACTION_TYPES:
+        raise BadRequest("FLK-0124", f"{where}: actionType must be one of {', '.join(ACTION_TYPES)}")
+    if kind == "set_output" and not isinstance(data.get("output"), dict):
+        raise BadRequest("FLK-0124", f"{where}: set_output needs an object \"output\"")
+    if kind == "log":
+        if not isinstance(data.get("message"), str):
+            raise BadRequest("FLK-0124", f"{where}: log needs a string \"message\"")
+        if data.get("level", "info") not in LOG_LEVELS:
+            raise BadRequest("FLK-0124", f"{where}: level must be one of {', '.join(LOG_LEVELS)}")
+    if kind == "fail" and not isinstance(data.get("message", ""), str):
+        raise BadRequest("FLK-0124", f"{where}: fail message must be a string")
+    if kind == "delay":
+        seconds = data.get("seconds")
+        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not 0 < seconds <= MAX_DELAY_SECONDS:
+            raise BadRequest("FLK-0124", f"{where}: delay needs \"seconds\" in (0, {MAX_DELAY_SECONDS}]")
+    if kind == "transform":
+        if not data.get("transforms") and not data.get("inputMapping"):
+            raise BadRequest("FLK-0124", f"{where}: transform needs \"transforms\" or \"inputMapping\"")
+        _check_transforms(node_id, data)
+    try:
+        compile_template([data.get("output"), data.get("message"), data.get("fields")], graph.node_ids)
+    except ExpressionError as exc:
+        raise BadRequest("FLK-0105", f"{where}: {exc}") from None
+
+
+def _check_transforms(node_id: str, data: dict) -> None:
+    for key, code in (("inputMapping", "FLK-0140"), ("outputMapping", "FLK-0141")):
+        try:
+            validate_mappings(data.get(key))
+        except MappingError as exc:
+            raise BadRequest(code, f"node {node_id!r}: {key}{exc}" if str(exc).startswith("[") else f"node {node_id!r}: {key} {exc}") from None
+    try:
+        validate_operations(data.get("transforms"))
+    except TransformError as exc:
+        raise BadRequest("FLK-0142", f"node {node_id!r}: transforms{exc}" if str(exc).startswith("[") else f"node {node_id!r}: transforms {exc}") from None
 
 
 def _validate_definition(nodes: list, edges: list) -> Graph:
     graph = validate_structure(nodes, edges)
-    _check_executor_nodes(graph, require_active=True)
+    _check_executor_nodes(graph)
     return graph
 
 
@@ -135,28 +189,31 @@ def _name_taken() -> Conflict:
     return Conflict("FLK-0101", "a workflow with this name already exists")
 
 
-def _insert(name, description, nodes, edges, metadata) -> Workflow:
+def _insert(name, description, nodes, edges, metadata, timeout_seconds=None) -> Workflow:
     try:
         with db.database.atomic():
             return Workflow.create(
-                name=name, description=description, status="draft", nodes=nodes, edges=edges, metadata=metadata or None
+                name=name, description=description, status="draft", nodes=nodes, edges=edges,
+                metadata=metadata or None, timeout_seconds=timeout_seconds,
             )
     except peewee.IntegrityError:
         raise _name_taken() from None
 
 
 def create(body: dict, caller: Caller) -> dict:
-    """Create a draft. ``body``: name, description?, nodes?, edges?, metadata?.
+    """Create a draft. ``body``: name, description?, nodes?, edges?, metadata?,
+    timeoutSeconds? (whole-execution deadline, 1..86400; default 300).
 
     Returns CreateOutput ``{workflowId, version, status, createdAt}``. Raises the save-time
     errors of ``validate_structure``, executor checks (FLK-0104, FLK-0140..0142, FLK-0150,
     FLK-0151, WORKFLOW_INVALID_EXECUTOR_CONFIG), FLK-0110/0111 (name), 409 FLK-0101.
     """
     name = _check_name(body.get("name"))
+    timeout = _check_timeout(body.get("timeoutSeconds"))
     nodes, edges = body.get("nodes") or [], body.get("edges") or []
     _validate_definition(nodes, edges)
     with db.transaction():
-        row = _insert(name, body.get("description"), nodes, edges, body.get("metadata"))
+        row = _insert(name, body.get("description"), nodes, edges, body.get("metadata"), timeout)
         audit.record("WORKFLOW_CREATED", "CREATE", "workflow", row.id, caller, {"workflow.name": name})
     return _create_output(row)
 
@@ -199,6 +256,7 @@ def update(workflow_id, body: dict, caller: Caller) -> dict:
     if row.status != "draft":
         raise Unprocessable("FLK-0103", "cannot modify non-draft workflow")
     name = _check_name(body.get("name"))
+    timeout = _check_timeout(body.get("timeoutSeconds"))
     nodes, edges = body.get("nodes") or [], body.get("edges") or []
     _validate_definition(nodes, edges)
     metadata = dict(row.metadata or {})
@@ -207,7 +265,7 @@ def update(workflow_id, body: dict, caller: Caller) -> dict:
         with db.transaction():
             _compare_and_set(
                 row, "draft", name=name, description=body.get("description"), nodes=nodes, edges=edges,
-                metadata=metadata or None, version=row.version + 1,
+                metadata=metadata or None, version=row.version + 1, timeout_seconds=timeout,
             )
             audit.record("WORKFLOW_UPDATED", "UPDATE", "workflow", row.id, caller, {"workflow.name": name})
     except peewee.IntegrityError:
@@ -238,7 +296,7 @@ def clone(workflow_id, body: dict, caller: Caller) -> dict:
     source = _get(workflow_id)
     name = _check_name(body.get("name"))
     with db.transaction():
-        row = _insert(name, source.description, source.nodes, source.edges, source.metadata)
+        row = _insert(name, source.description, source.nodes, source.edges, source.metadata, source.timeout_seconds)
         audit.record(
             "WORKFLOW_CLONED", "CREATE", "workflow", row.id, caller,
             {"workflow.name": name, "workflow.sourceId": str(source.id)},

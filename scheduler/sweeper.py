@@ -23,8 +23,11 @@ def run_sweeper(dispatcher: Dispatcher, settings: Settings, stop: threading.Even
     while not stop.wait(settings.sweep_interval_seconds):
         try:
             counts = sweep(dispatcher, settings.redispatch_after_seconds)
-            if counts["redispatched"] or counts["reclaimed"]:
-                log.warning("recovery sweep re-sent %(redispatched)d ready and %(reclaimed)d expired steps", counts)
+            if any(counts.values()):
+                log.warning(
+                    "recovery sweep: re-sent %(redispatched)d ready and %(reclaimed)d lease-expired steps, "
+                    "timed out %(expired)d executions", counts,
+                )
         except Exception:
             log.exception("recovery sweep failed; will try again")
 

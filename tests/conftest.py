@@ -34,7 +34,7 @@ def settings(tmp_path_factory):
         broker_namespace=namespace,
         allow_private_networks=True,
         worker_threads=8,
-        lease_margin_seconds=5,
+        lease_seconds=3,
         redispatch_after_seconds=5,
         sweep_interval_seconds=0.5,
     )

@@ -42,6 +42,7 @@ class WorkflowInSchema(_In):
     nodes = fields.List(fields.Nested(NodeSchema), load_default=list)
     edges = fields.List(fields.Nested(EdgeSchema), load_default=list)
     metadata = fields.Dict(keys=fields.String())
+    timeoutSeconds = fields.Integer(strict=True, metadata={"description": "execution deadline in seconds, default 300"})
 
 
 class CloneInSchema(_In):
@@ -64,6 +65,7 @@ class WorkflowOutSchema(Schema):
     edges = fields.List(fields.Nested(EdgeSchema))
     metadata = fields.Dict()
     version = fields.Integer()
+    timeoutSeconds = fields.Integer()
     createdAt = fields.String(metadata={"format": "date-time"})
     updatedAt = fields.String(metadata={"format": "date-time"})
 
@@ -120,12 +122,13 @@ class StepResultSchema(Schema):
     stepNumber = fields.Integer()
     stepName = fields.String()
     nodeId = fields.String()
-    status = fields.String(metadata={"enum": ["completed", "failed", "skipped", "running", "ready"]})
+    status = fields.String(metadata={"enum": ["completed", "failed", "skipped", "running", "ready", "cancelled"]})
     attempt = fields.Integer()
     output = fields.Raw()
     errorMessage = fields.String()
     executedAt = fields.String(metadata={"format": "date-time"})
     durationMs = fields.Integer()
+    attempts = fields.List(fields.Dict(), metadata={"description": "attempt, startedAt, durationMs, statusCode?, error?, outcome"})
 
 
 class ExecutionResultsSchema(Schema):

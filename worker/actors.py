@@ -21,6 +21,7 @@ import peewee
 from core import db
 from core.config import Settings
 from core.engine import Engine
+from worker.breakers import BreakerGuard
 
 log = logging.getLogger(__name__)
 
@@ -37,17 +38,24 @@ class DramatiqDispatcher:
     def __init__(self, actors: dict[str, dramatiq.Actor]):
         self.actors = actors
 
-    def dispatch(self, execution_id: str, nodes: Sequence[tuple[str, str]]) -> None:
+    def dispatch(self, execution_id: str, nodes: Sequence[tuple[str, str]], delay_ms: int = 0) -> None:
         for node_id, node_type in nodes:
             queue = EXECUTOR_QUEUE if node_type == "executor" else ENGINE_QUEUE
-            self.actors[queue].send(execution_id, node_id)
+            if delay_ms > 0:
+                self.actors[queue].send_with_options(args=(execution_id, node_id), delay=delay_ms)
+            else:
+                self.actors[queue].send(execution_id, node_id)
 
 
 def declare_actors(broker: dramatiq.Broker, settings: Settings) -> tuple[DramatiqDispatcher, Engine]:
     """Declare the node actors on ``broker`` and return the dispatcher and engine they share."""
     actors: dict[str, dramatiq.Actor] = {}
     dispatcher = DramatiqDispatcher(actors)
-    engine = Engine(dispatcher, settings)
+    redis_client = getattr(broker, "client", None)
+    guard = BreakerGuard(
+        settings.breaker_fail_max, settings.breaker_reset_seconds, redis_client, namespace=settings.broker_namespace
+    )
+    engine = Engine(dispatcher, settings, guard)
 
     def run_node(execution_id: str, node_id: str) -> None:
         try:

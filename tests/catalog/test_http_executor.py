@@ -33,7 +33,7 @@ def test_a_call_sends_body_headers_query_and_returns_status_headers_body(provide
 
 def test_loopback_is_refused_unless_private_networks_are_allowed(provider):
     result = run(_call(provider.url, allow_private=False))
-    assert not result.ok and "FLOWKER_ALLOW_PRIVATE_NETWORKS" in result.error and not result.retryable
+    assert not result.ok and "FLOWKER_ALLOW_PRIVATE_NETWORKS" in result.error and result.kind == "refused"
     assert provider.calls() == []
 
 
@@ -48,16 +48,16 @@ def test_a_response_over_the_cap_fails(provider):
     assert not result.ok and "larger than 1000 bytes" in result.error
 
 
-@pytest.mark.parametrize("status, retryable", [(503, True), (429, True), (404, False), (422, False)])
-def test_error_statuses_are_classified_for_retry(provider, status, retryable):
+@pytest.mark.parametrize("status, outcome", [(503, "5xx"), (429, "429"), (404, "4xx"), (422, "4xx")])
+def test_error_statuses_are_classified_for_retry(provider, status, outcome):
     provider.route("POST", "/s", lambda _b, _h: (status, {"err": status}))
     result = run(_call(provider.url, path="/s"))
-    assert not result.ok and result.retryable is retryable and result.output["status"] == status
+    assert not result.ok and result.outcome == outcome and result.output["status"] == status
 
 
 def test_a_closed_port_is_a_retryable_connection_error():
     result = run(_call("http://127.0.0.1:9"))
-    assert not result.ok and result.retryable
+    assert not result.ok and result.outcome == "connection"
 
 
 def test_build_url_keeps_the_base_path():

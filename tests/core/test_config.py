@@ -23,5 +23,5 @@ def test_values_are_read_from_the_environment():
 
 
 def test_a_bad_number_names_the_variable():
-    with pytest.raises(ValueError, match="FLOWKER_LEASE_MARGIN_SECONDS"):
-        Settings.from_env({"FLOWKER_LEASE_MARGIN_SECONDS": "soon"})
+    with pytest.raises(ValueError, match="FLOWKER_LEASE_SECONDS"):
+        Settings.from_env({"FLOWKER_LEASE_SECONDS": "soon"})

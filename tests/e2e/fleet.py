@@ -35,7 +35,7 @@ class Fleet:
             "BROKER_URL": broker_url,
             "FLOWKER_BROKER_NAMESPACE": f"fleet-{uuid.uuid4().hex[:8]}",
             "FLOWKER_ALLOW_PRIVATE_NETWORKS": "1",
-            "FLOWKER_LEASE_MARGIN_SECONDS": "2",
+            "FLOWKER_LEASE_SECONDS": "2",
             "FLOWKER_REDISPATCH_AFTER_SECONDS": "3",
             "FLOWKER_SWEEP_INTERVAL_SECONDS": "0.5",
             "FLOWKER_BROKER_HEARTBEAT_MS": "5000",

@@ -147,7 +147,7 @@ def test_a_redelivered_message_for_a_finished_step_does_not_call_the_provider_ag
 class _DroppingDispatcher:
     """Loses every message: the process 'crashed' between commit and dispatch."""
 
-    def dispatch(self, execution_id, nodes):
+    def dispatch(self, execution_id, nodes, delay_ms=0):
         pass
 
 

@@ -6,7 +6,7 @@ import uuid
 
 from flask import request
 
-from core import executions
+from core import control, executions
 from core.errors import invalid_id
 from core.pagination import parse_page_request
 from web.routes.common import Blueprint, caller, document_errors, runtime
@@ -35,8 +35,10 @@ def start_execution(body, workflow_id):
     body returns the first execution (200); with another body it is refused (422 FLK-0510).
     The body is at most 1 MiB (413 FLK-0506).
     """
+    rt = runtime()
     output, created = executions.start(
-        workflow_id, body.get("inputData") or {}, request.headers.get("Idempotency-Key"), caller(), runtime().dispatcher
+        workflow_id, body.get("inputData") or {}, request.headers.get("Idempotency-Key"), caller(), rt.dispatcher,
+        rt.settings.execution_timeout_seconds,
     )
     return output, 201 if created else 200
 
@@ -72,3 +74,25 @@ def execution_results(execution_id):
     """Every step's result and the final output of a finished execution (422 FLK-0502
     while it runs)."""
     return executions.results(execution_id)
+
+
+@blp.route("/v1/executions/<execution_id>/cancel", methods=["POST"])
+@blp.response(200, ExecutionStatusSchema)
+@document_errors(blp, 400, 401, 404, 422)
+def cancel_execution(execution_id):
+    """Cancel a pending or running execution: no node starts after this answers; a node
+    already calling its provider finishes but nothing follows it (422 FLK-0511 when the
+    execution already finished)."""
+    row = control.cancel(execution_id, caller())
+    return executions.get(row.id)
+
+
+@blp.route("/v1/executions/<execution_id>/retry", methods=["POST"])
+@blp.response(200, ExecutionStatusSchema)
+@document_errors(blp, 400, 401, 404, 422)
+def retry_execution(execution_id):
+    """Continue a failed execution from its failed nodes; completed steps are kept and not
+    re-run (422 FLK-0512 unless the execution failed)."""
+    rt = runtime()
+    row = control.retry(execution_id, caller(), rt.dispatcher, rt.settings.execution_timeout_seconds)
+    return executions.get(row.id)
