@@ -61,10 +61,12 @@ class NodeFailure(Exception):
     provider's answer, when there was one) is kept on the step, and ``outcome`` classifies
     the failure for the retry policy (None: never retried)."""
 
-    def __init__(self, message: str, output=None, outcome: str | None = None):
+    def __init__(self, message: str, output=None, outcome: str | None = None, called: bool = False, step_input=None):
         super().__init__(message)
         self.output = output
         self.outcome = outcome
+        self.called = called
+        self.step_input = step_input
 
 
 @dataclass
@@ -198,7 +200,11 @@ class Engine:
         try:
             return self._execute(execution, graph, node, step)
         except NodeFailure as exc:
-            return NodeResult(output=exc.output, error=str(exc), outcome=exc.outcome, called=exc.outcome not in (None, "circuit_open") or exc.output is not None)
+            status = exc.output.get("status") if isinstance(exc.output, dict) else None
+            return NodeResult(
+                output=exc.output, step_input=exc.step_input, error=str(exc), outcome=exc.outcome,
+                called=exc.called, status_code=status if isinstance(status, int) else None,
+            )
         except Exception as exc:  # a bug must fail the node, not leave it running forever
             log.exception("node %s of execution %s raised", node["id"], execution.id)
             return NodeResult(error=f"internal error: {type(exc).__name__}")
@@ -313,7 +319,7 @@ class Engine:
         result.called = answer.kind != "circuit_open"
         result.status_code = answer.status
         if not answer.ok:
-            raise NodeFailure(answer.error, answer.output, answer.outcome)
+            raise NodeFailure(answer.error, answer.output, answer.outcome, result.called, body)
         result.output = answer.output
         if data.get("outputMapping"):
             try:

@@ -37,6 +37,8 @@ def settings(tmp_path_factory):
         lease_seconds=3,
         redispatch_after_seconds=5,
         sweep_interval_seconds=0.5,
+        breaker_fail_max=3,
+        breaker_reset_seconds=1.0,
     )
     if broker.startswith("redis"):
         clear_redis_namespace(broker, namespace)

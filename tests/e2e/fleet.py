@@ -80,6 +80,12 @@ class Fleet:
         os.kill(process.pid, signal.SIGKILL)
         process.wait(timeout=10)
 
+    def stop(self, name: str) -> None:
+        """SIGTERM one process and wait for its graceful exit."""
+        process = self.processes.pop(name)
+        os.kill(process.pid, signal.SIGTERM)
+        process.wait(timeout=30)
+
     def stop_all(self) -> None:
         for process in self.processes.values():
             if process.poll() is None:
