@@ -38,7 +38,7 @@ migrate: venv
 ## fleet: web + worker + scheduler from the Procfile (needs DATABASE_URL and BROKER_URL)
 fleet: venv
 	$(BIN)/flowker migrate
-	$(BIN)/honcho start
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -c worker=2
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

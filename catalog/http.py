@@ -47,10 +47,38 @@ EXECUTOR_SCHEMA = {
 
 
 def build_url(base_url: str, path: str | None) -> str:
-    """``base_url`` + ``path``, keeping the base's own path (``/api`` + ``v1/x`` → ``/api/v1/x``)."""
+    """``base_url`` + ``path``, keeping the base's own path (``/api`` + ``v1/x`` → ``/api/v1/x``).
+
+    The result always has the base URL's origin: a ``path`` that names another host
+    (``http://elsewhere/``, ``//elsewhere``) raises ValueError, so a node can never send the
+    configuration's credentials somewhere else.
+    """
     if not path:
         return base_url
-    return urljoin(base_url.rstrip("/") + "/", path.lstrip("/"))
+    if "://" in path or path.startswith("//") or "\\" in path:
+        raise ValueError(f"path must be relative to the provider's base URL, got {path!r}")
+    url = urljoin(base_url.rstrip("/") + "/", path.lstrip("/"))
+    if _origin(url) != _origin(base_url):
+        raise ValueError(f"path {path!r} leaves the provider's base URL")
+    return url
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    return parts.scheme.lower(), (parts.hostname or "").lower(), parts.port
+
+
+def check_config(config: dict) -> str | None:
+    """``base_url`` must be an http(s) URL with a host and no spaces; header names and
+    values must be free of CR/LF."""
+    base = config.get("base_url")
+    parts = urlsplit(base) if isinstance(base, str) else None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname or any(c.isspace() for c in base):
+        return "base_url must be an http(s) URL with a host"
+    for name, value in (config.get("headers") or {}).items():
+        if any(c in f"{name}{value}" for c in "\r\n\x00"):
+            return f"header {name!r} holds a line break or NUL"
+    return None
 
 
 def _read_body(response: requests.Response, limit: int, deadline: float) -> bytes:
@@ -65,14 +93,20 @@ def _read_body(response: requests.Response, limit: int, deadline: float) -> byte
     return b"".join(chunks)
 
 
+def _refuse_constant(name: str):
+    raise ValueError(f"{name} is not JSON")
+
+
 def _decode(raw: bytes, content_type: str):
+    """Body as JSON when it is strict JSON (no NaN/Infinity), else as text; NUL characters,
+    which no database column can hold, become U+FFFD."""
     if not raw:
         return None
-    text = raw.decode("utf-8", errors="replace")
+    text = raw.decode("utf-8", errors="replace").replace("\x00", "\ufffd")
     if "json" in content_type.lower():
         try:
-            return json.loads(text)
-        except ValueError:
+            return json.loads(text, parse_constant=_refuse_constant)
+        except (ValueError, RecursionError):
             return text
     return text
 
@@ -80,7 +114,11 @@ def _decode(raw: bytes, content_type: str):
 def run(call: ExecutorCall) -> ExecutorResult:
     """Make the HTTP call described by ``call``; never raises."""
     config, data = call.provider_config, call.node_data
-    url = build_url(config["base_url"], data.get("path"))
+    try:
+        url = build_url(config["base_url"], data.get("path"))
+    except ValueError as exc:
+        return ExecutorResult(None, str(exc), kind="refused")
+    origin = _origin(url)
     method = str(data.get("method") or "POST").upper()
     headers = {**(config.get("headers") or {}), **(data.get("headers") or {})}
     headers["Idempotency-Key"] = call.idempotency_key
@@ -99,6 +137,9 @@ def run(call: ExecutorCall) -> ExecutorResult:
             if response.status_code in _REDIRECTS and response.headers.get("Location"):
                 url = urljoin(url, response.headers["Location"])
                 params = None
+                if _origin(url) != origin:
+                    # Another origin never sees the configuration's or the node's headers.
+                    headers = {"Idempotency-Key": call.idempotency_key, "Accept": headers.get("Accept", "application/json")}
                 if response.status_code == 303:
                     method, body = "GET", None
                 response.close()
@@ -118,7 +159,7 @@ def run(call: ExecutorCall) -> ExecutorResult:
         return ExecutorResult(None, f"request to {_safe(url)} failed: {exc}", kind="refused")
     output = {
         "status": response.status_code,
-        "headers": dict(response.headers),
+        "headers": {k: v.replace("\x00", "\ufffd") for k, v in response.headers.items()},
         "body": _decode(raw, response.headers.get("Content-Type", "")),
     }
     if 200 <= response.status_code < 300:
@@ -142,6 +183,7 @@ register_provider(
         description="Any HTTP API: a base URL and headers; executor nodes give path, method, query and body.",
         version="v1",
         config_schema=CONFIG_SCHEMA,
+        check_config=check_config,
     )
 )
 register_executor(

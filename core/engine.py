@@ -24,6 +24,9 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import os
+import re
+import socket
 import time
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -52,6 +55,10 @@ FINISHED_STEP = ("completed", "failed", "skipped", "cancelled")
 OPEN_STEP = ("ready", "running")
 ACTIVE_EXECUTION = ("pending", "running")
 TERMINAL_EXECUTION = ("completed", "failed", "cancelled")
+# A JSON-escaped NUL (\u0000 not itself escaped): PostgreSQL cannot store it.
+_NUL_ESCAPE = re.compile(r"(?<!\\)(?:\\\\)*\\u0000")
+# Which process ran an attempt: shown in the attempt records, for operators.
+WORKER_ID = f"{socket.gethostname()}:{os.getpid()}"
 # A delayed message may arrive this early (clock skew between hosts) and still run.
 _EARLY_TOLERANCE = timedelta(milliseconds=50)
 
@@ -167,7 +174,7 @@ class Engine:
             {**record, "outcome": "abandoned"} if record.get("outcome") == "running" else record
             for record in (step.attempts or [])
         ]
-        attempts.append({"attempt": attempt, "startedAt": rfc3339(now), "outcome": "running"})
+        attempts.append({"attempt": attempt, "startedAt": rfc3339(now), "outcome": "running", "worker": WORKER_ID})
         active = Execution.select(Execution.id).where(
             (Execution.id == execution.id) & (Execution.status.in_(ACTIVE_EXECUTION))
         )
@@ -330,7 +337,17 @@ class Engine:
     # -- 4 and 5: record and move on ------------------------------------------------------
 
     def _check_limits(self, execution: Execution, result: NodeResult) -> int:
-        size = len(json.dumps(result.output, separators=(",", ":"), default=str)) if result.output is not None else 0
+        """Size of the output in bytes; turns an output over a limit, or one no database
+        can store (NaN, Infinity, NUL), into the step's failure."""
+        try:
+            text = json.dumps(result.output, separators=(",", ":"), allow_nan=False) if result.output is not None else ""
+        except (ValueError, TypeError) as exc:
+            result.error, result.output, result.outcome = f"output is not storable JSON: {exc}", None, None
+            return 0
+        if _NUL_ESCAPE.search(text):
+            result.error, result.output, result.outcome = "output is not storable JSON: it holds a NUL character", None, None
+            return 0
+        size = len(text.encode("utf-8"))
         if result.error is None and size > self.settings.max_step_output_bytes:
             result.error = f"limit reached: step output is {size} bytes, over {self.settings.max_step_output_bytes}"
             result.output, result.outcome = None, None

@@ -84,6 +84,8 @@ class ProviderSpec:
     description: str
     version: str
     config_schema: dict
+    # Checks beyond the schema: returns a problem description, or None when the config is fine.
+    check_config: Callable[[dict], str | None] = lambda config: None
 
 
 @dataclass(frozen=True)

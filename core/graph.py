@@ -9,6 +9,7 @@ parallel fan-out, joins that run once, and no node that waits forever on a branc
 
 from __future__ import annotations
 
+import re
 from collections import deque
 from dataclasses import dataclass, field
 
@@ -20,6 +21,7 @@ RESERVED_NODE_IDS = ("workflow", "output", "nodes")
 MAX_NODES = 100
 MAX_EDGES = 200
 MAX_ID_LENGTH = 50
+_ID = re.compile(r"^[A-Za-z0-9_-]+$")
 TAKEN = "taken"
 SKIPPED = "skipped"
 
@@ -66,8 +68,11 @@ def _check_ids(items: list, kind: str, missing_code: str, duplicate_code: str) -
             raise BadRequest(missing_code, f"{kind}[{index}]: id is required")
         if len(item_id) > MAX_ID_LENGTH:
             raise BadRequest(missing_code, f"{kind} {item_id!r}: id longer than {MAX_ID_LENGTH} characters")
-        if "." in item_id or "[" in item_id or "]" in item_id or '"' in item_id:
-            raise BadRequest(missing_code, f"{kind} {item_id!r}: id must not contain '.', '[', ']' or '\"'")
+        # Node ids appear in expressions and paths, so they keep to a safe alphabet.
+        if kind == "node" and not _ID.match(item_id):
+            raise BadRequest(missing_code, f"{kind} {item_id!r}: id may hold only letters, digits, '_' and '-'")
+        if not item_id.isprintable():
+            raise BadRequest(missing_code, f"{kind} {item_id!r}: id must not hold control characters")
         if item_id in seen:
             raise BadRequest(duplicate_code, f"duplicate {kind} id {item_id!r}")
         seen.add(item_id)

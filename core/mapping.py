@@ -62,7 +62,19 @@ def validate_mappings(mappings: Any) -> list[str]:
                 raise MappingError(f"[{index}].transformation: {str(exc).split('] ', 1)[-1]}") from None
         root = parse_path(mapping["source"])[0]
         roots.append(str(root))
+    _check_targets([m["target"] for m in mappings])
     return roots
+
+
+def _check_targets(targets: list[str]) -> None:
+    """Two targets where one lies inside the other (``a`` and ``a.b``) would overwrite each
+    other; the same target twice likewise."""
+    parsed = [(target, parse_path(target)) for target in targets]
+    for index, (text, parts) in enumerate(parsed):
+        for other_text, other in parsed[index + 1 :]:
+            shorter = min(len(parts), len(other))
+            if parts[:shorter] == other[:shorter]:
+                raise MappingError(f"targets {text!r} and {other_text!r} overlap")
 
 
 def apply_mappings(mappings: list[dict], context: dict) -> dict:

@@ -94,7 +94,7 @@ def create(body: dict, caller: Caller) -> dict:
     config = body.get("config")
     if not isinstance(config, dict) or not config:
         raise BadRequest("FLK-0298", "config must be a non-empty object")
-    problem = _schema_errors(provider.config_schema, config)
+    problem = _schema_errors(provider.config_schema, config) or provider.check_config(config)
     if problem:
         raise Unprocessable("FLK-0293", f"config does not match provider {provider.id!r}: {problem}")
     try:

@@ -97,12 +97,12 @@ def _check_executor_nodes(graph: Graph) -> None:
         method = data.get("method", "POST")
         if not isinstance(method, str) or method.upper() not in HTTP_METHODS:
             raise BadRequest("WORKFLOW_INVALID_EXECUTOR_CONFIG", f"node {node_id!r}: method must be one of {', '.join(HTTP_METHODS)}")
-        if "path" in data and not isinstance(data["path"], str):
-            raise BadRequest("WORKFLOW_INVALID_EXECUTOR_CONFIG", f"node {node_id!r}: path must be a string")
+
         timeout = data.get("timeout")
         if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 < timeout <= 300):
             raise BadRequest("WORKFLOW_INVALID_EXECUTOR_CONFIG", f"node {node_id!r}: timeout must be a number of seconds in (0, 300]")
-        _check_transforms(node_id, data)
+        _check_transforms(node_id, data, graph)
+        _check_request_parts(node_id, data)
         try:
             RetryPolicy.from_node(data)
         except RetryPolicyError as exc:
@@ -129,6 +129,27 @@ LOG_LEVELS = ("debug", "info", "warning", "error")
 MAX_DELAY_SECONDS = 86_400
 
 
+def _check_request_parts(node_id: str, data: dict) -> None:
+    """``path`` relative to the provider's base URL; ``headers`` text without line breaks;
+    ``query`` scalar values. Raises BadRequest WORKFLOW_INVALID_EXECUTOR_CONFIG."""
+    def bad(message: str) -> BadRequest:
+        return BadRequest("WORKFLOW_INVALID_EXECUTOR_CONFIG", f"node {node_id!r}: {message}")
+
+    path = data.get("path", "")
+    if not isinstance(path, str):
+        raise bad("path must be a string")
+    if "://" in path or path.startswith("//") or "\\" in path or any(c.isspace() for c in path):
+        raise bad("path must be relative to the provider's base URL, without spaces")
+    headers = data.get("headers", {})
+    if not isinstance(headers, dict) or not all(isinstance(v, str) for v in headers.values()):
+        raise bad("headers must be an object of text values")
+    if any(c in f"{k}{v}" for k, v in headers.items() for c in "\r\n\x00"):
+        raise bad("headers must not hold line breaks")
+    query = data.get("query", {})
+    if not isinstance(query, dict) or not all(isinstance(v, (str, int, float, bool)) for v in query.values()):
+        raise bad("query must be an object of text, number or boolean values")
+
+
 def _check_action(node_id: str, data: dict, graph: Graph) -> None:
     """Action nodes: set_output {output}, log {message, level?, fields?}, transform
     {transforms | inputMapping}, fail {message?}, delay {seconds}. Raises BadRequest FLK-0124
@@ -153,19 +174,31 @@ def _check_action(node_id: str, data: dict, graph: Graph) -> None:
     if kind == "transform":
         if not data.get("transforms") and not data.get("inputMapping"):
             raise BadRequest("FLK-0124", f"{where}: transform needs \"transforms\" or \"inputMapping\"")
-        _check_transforms(node_id, data)
+        _check_transforms(node_id, data, graph)
     try:
         compile_template([data.get("output"), data.get("message"), data.get("fields")], graph.node_ids)
     except ExpressionError as exc:
         raise BadRequest("FLK-0105", f"{where}: {exc}") from None
 
 
-def _check_transforms(node_id: str, data: dict) -> None:
-    for key, code in (("inputMapping", "FLK-0140"), ("outputMapping", "FLK-0141")):
+# Roots an outputMapping may read: the executor's answer.
+OUTPUT_ROOTS = ("status", "headers", "body")
+
+
+def _check_transforms(node_id: str, data: dict, graph: Graph) -> None:
+    """Mappings and transforms: shape, known roots (``workflow`` or a node of this workflow
+    for inputs; the answer's status/headers/body for outputs), no overlapping targets."""
+    for key, code, allowed in (
+        ("inputMapping", "FLK-0140", ("workflow",) + graph.node_ids),
+        ("outputMapping", "FLK-0141", OUTPUT_ROOTS),
+    ):
         try:
-            validate_mappings(data.get(key))
+            roots = validate_mappings(data.get(key))
         except MappingError as exc:
             raise BadRequest(code, f"node {node_id!r}: {key}{exc}" if str(exc).startswith("[") else f"node {node_id!r}: {key} {exc}") from None
+        unknown = [root for root in roots if root not in allowed]
+        if unknown:
+            raise BadRequest(code, f"node {node_id!r}: {key} reads {unknown[0]!r}, which is not one of {', '.join(allowed)}")
     try:
         validate_operations(data.get("transforms"))
     except TransformError as exc:

@@ -14,6 +14,7 @@ import uuid
 import swagger_ui_bundle
 from flask import Flask, g, request, send_from_directory
 from flask_smorest import Api
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from core.caller import Caller
 from core.config import Settings
@@ -72,7 +73,9 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         if request.endpoint == "executions.start_execution":
             request.max_content_length = MAX_EXECUTION_BODY_BYTES
             if (request.content_length or 0) > MAX_EXECUTION_BODY_BYTES:
-                raise PayloadTooLarge("FLK-0506", "request body must not exceed 1 MB")
+                raise PayloadTooLarge("FLK-0506", "request body must not exceed 1 MiB")
+            if len(request.headers.getlist("Idempotency-Key")) > 1:
+                raise BadRequest("FLK-0509", "send exactly one Idempotency-Key header")
         g.caller = _authenticate(key_hashes)
         for name, kind in _ID_ARGS.items():
             value = (request.view_args or {}).get(name)
@@ -81,6 +84,11 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
                     request.view_args[name] = str(uuid.UUID(value))
                 except ValueError:
                     raise invalid_id(kind) from None
+        if request.method in ("POST", "PUT", "PATCH") and request.content_length is None and request.headers.get("Transfer-Encoding"):
+            # A chunked body has no length to check up front: read it now, within the limit.
+            limit = request.max_content_length
+            if len(request.get_data(cache=True)) >= limit:
+                raise RequestEntityTooLarge()
         if request.method in ("POST", "PUT", "PATCH") and (request.content_length or request.headers.get("Transfer-Encoding")):
             if not request.is_json:
                 raise BadRequest("FLK-0001", "invalid request body: Content-Type must be application/json")

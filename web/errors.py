@@ -38,7 +38,11 @@ def _body(code: str, title: str, message: str, status: int):
 
 
 def handle_flowker_error(exc: errors.FlowkerError):
-    return _body(exc.code, exc.title, exc.message, exc.status)
+    response = _body(exc.code, exc.title, exc.message, exc.status)
+    if exc.status == 413:
+        # The unread body is still on the socket: the connection cannot be reused.
+        response.headers["Connection"] = "close"
+    return response
 
 
 def handle_http_exception(exc: HTTPException):
@@ -59,7 +63,9 @@ def handle_http_exception(exc: HTTPException):
     if status == 413:
         code = _TOO_LARGE_CODES.get(request.endpoint or "", errors.BODY_TOO_LARGE)
         limit = request.max_content_length or 0
-        return _body(code, "Payload Too Large", f"request body must not exceed {limit // 1024} KiB", 413)
+        response = _body(code, "Payload Too Large", f"request body must not exceed {limit / 1048576:g} MiB", 413)
+        response.headers["Connection"] = "close"
+        return response
     if status == 415:
         return _body(errors.UNSUPPORTED_MEDIA_TYPE, "Bad Request", "Content-Type must be application/json", 400)
     if status >= 500:

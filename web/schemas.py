@@ -15,8 +15,8 @@ class _In(Schema):
 
 
 class PositionSchema(_In):
-    x = fields.Integer(strict=True, load_default=0)
-    y = fields.Integer(strict=True, load_default=0)
+    x = fields.Integer(strict=True, load_default=0, validate=validate.Range(-1_000_000, 1_000_000))
+    y = fields.Integer(strict=True, load_default=0, validate=validate.Range(-1_000_000, 1_000_000))
 
 
 class NodeSchema(_In):

@@ -10,7 +10,7 @@ import requests
 
 from tests.e2e.fleet import Fleet
 from tests.support.provider_server import ProviderServer
-from tests.support.services import is_fleet_run
+from tests.support.services import clear_redis_namespace, is_fleet_run
 
 
 @pytest.fixture()
@@ -21,6 +21,7 @@ def fleet(settings, tmp_path):
     fleet.migrate()
     yield fleet
     fleet.stop_all()
+    clear_redis_namespace(settings.broker_url, fleet.env["FLOWKER_BROKER_NAMESPACE"])
 
 
 def api(fleet: Fleet, method: str, path: str, **kwargs) -> requests.Response:

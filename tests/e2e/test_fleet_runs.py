@@ -72,3 +72,8 @@ def test_two_workers_run_200_executions_each_call_exactly_once(fleet):
             else:
                 assert {steps[n]["status"] for n in ("kyc", "aml", "ledger")} == {"skipped"}
         assert 0 < approved < EXECUTIONS
+        workers = set()
+        for execution_id in submitted:
+            results = api(fleet, "GET", f"/v1/executions/{execution_id}/results").json()
+            workers |= {a["worker"] for s in results["stepResults"] for a in s.get("attempts", [])}
+        assert len(workers) == 2, f"expected both worker processes to run nodes, saw {workers}"

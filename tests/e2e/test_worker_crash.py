@@ -16,11 +16,11 @@ from tests.support.provider_server import ProviderServer
 EXECUTIONS = 40
 
 
-def _completed_steps(database_url: str, execution_ids: list[str]) -> set[tuple[str, str]]:
+def _steps(database_url: str, execution_ids: list[str], status: str) -> set[tuple[str, str]]:
     with psycopg2.connect(database_url) as conn, conn.cursor() as cur:
         cur.execute(
-            "SELECT execution_id::text, node_id FROM step WHERE status = 'completed' AND execution_id::text = ANY(%s)",
-            (execution_ids,),
+            "SELECT execution_id::text, node_id FROM step WHERE status = %s AND execution_id::text = ANY(%s)",
+            (status, execution_ids),
         )
         return {(row[0], row[1]) for row in cur.fetchall()}
 
@@ -54,7 +54,8 @@ def test_sigkill_of_a_worker_mid_run_loses_and_duplicates_nothing(fleet, setting
             time.sleep(0.05)
         fleet.kill("victim")
         killed_at = time.monotonic()
-        completed_before_kill = _completed_steps(fleet.env["DATABASE_URL"], execution_ids)
+        completed_before_kill = _steps(fleet.env["DATABASE_URL"], execution_ids, "completed")
+        running_at_kill = _steps(fleet.env["DATABASE_URL"], execution_ids, "running")
         assert len(provider.calls("POST", "/ledger")) < EXECUTIONS, "the run finished before the kill"
 
         fleet.start_worker("replacement", threads=8)
@@ -69,6 +70,9 @@ def test_sigkill_of_a_worker_mid_run_loses_and_duplicates_nothing(fleet, setting
             for node_id in ("kyc", "aml", "ledger"):
                 key = f"{execution_id}:{node_id}"
                 assert calls_by_key[key] >= 1, f"{key} never called"
+                if calls_by_key[key] > 1:  # only a call cut short by the kill may be made again
+                    assert (execution_id, node_id) in running_at_kill, f"{key} called twice but was not in flight"
+                    assert calls_by_key[key] == 2, key
                 after_kill = [c for c in provider.calls() if c["idempotency_key"] == key and c["time"] > killed_at]
                 assert len(after_kill) <= 1, f"{key} called {len(after_kill)} times after the kill"
         print(f"\nSIGKILL scenario: started {EXECUTIONS}, completed {EXECUTIONS}, lost 0, "
