@@ -74,8 +74,9 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
             request.max_content_length = MAX_EXECUTION_BODY_BYTES
             if (request.content_length or 0) > MAX_EXECUTION_BODY_BYTES:
                 raise PayloadTooLarge("FLK-0506", "request body must not exceed 1 MiB")
-            if len(request.headers.getlist("Idempotency-Key")) > 1:
-                raise BadRequest("FLK-0509", "send exactly one Idempotency-Key header")
+            # WSGI servers join repeated headers with ", ": a comma means several keys were sent.
+            if "," in request.headers.get("Idempotency-Key", ""):
+                raise BadRequest("FLK-0509", "send exactly one Idempotency-Key header, without commas")
         g.caller = _authenticate(key_hashes)
         for name, kind in _ID_ARGS.items():
             value = (request.view_args or {}).get(name)

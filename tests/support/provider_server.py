@@ -22,7 +22,7 @@ class ProviderServer:
     """Start with ``with ProviderServer() as server:``; ``server.url`` is the base URL.
 
     ``server.route("POST", "/checks", fn)`` sets a handler ``fn(body, headers) -> (status,
-    json)``; unknown routes echo ``{"path", "body"}`` with 200. ``server.requests`` lists
+    json or raw bytes[, extra headers])``; unknown routes echo ``{"path", "body"}`` with 200. ``server.requests`` lists
     ``{"method", "path", "idempotency_key", "body", "time"}`` in arrival order.
     """
 
@@ -56,10 +56,13 @@ class ProviderServer:
                         }
                     )
                 handler = outer.routes.get((self.command, path))
-                status, payload = handler(body, dict(self.headers)) if handler else (200, {"path": path, "body": body})
-                data = json.dumps(payload).encode()
+                answer = handler(body, dict(self.headers)) if handler else (200, {"path": path, "body": body})
+                status, payload, extra = (answer + ({},))[:3]
+                data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
+                for name, value in extra.items():
+                    self.send_header(name, value)
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)
