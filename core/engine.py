@@ -30,6 +30,7 @@ import socket
 import time
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Callable
 
 import peewee
 
@@ -37,12 +38,15 @@ from core import audit, db
 from core.caller import SYSTEM
 from core.config import DEFAULT_NODE_TIMEOUT_SECONDS, Settings
 from core.dispatch import Dispatcher
-from core.executors import EXECUTORS, CallGuard, ExecutorCall, Unguarded
+from core import executor_configs
+from core.errors import FlowkerError
+from core.executors import ENDPOINTS, EXECUTORS, CallGuard, ExecutorCall, Unguarded
 from core.expressions import ExpressionError, compile_condition
 from core.graph import Graph, plan_next
 from core.leases import LeaseRenewer
 from core.mapping import MappingError, apply_mappings, validate_mappings
 from core.models import Execution, ProviderConfiguration, Step, WorkflowVersion, utcnow
+from core.provider_configs import plain_config
 from core.retry import RetryPolicy
 from core.templating import compile_template, render
 from core.timefmt import rfc3339
@@ -294,14 +298,27 @@ class Engine:
         except ExpressionError as exc:
             raise NodeFailure(f"condition evaluation failed: {exc}") from None
 
-    def _call_executor(self, execution: Execution, node: dict, result: NodeResult) -> None:
-        data = node.get("data") or {}
+    def _target(self, data: dict) -> tuple[Callable, dict, str]:
+        """(runner, plain config, breaker key) of an executor node: a catalog executor with a
+        provider configuration, or an executor configuration's endpoint."""
+        if data.get("executorConfigId"):
+            try:
+                row, endpoint = executor_configs.resolve(data["executorConfigId"], data.get("endpointName"))
+            except FlowkerError as exc:
+                raise NodeFailure(exc.message) from None
+            config = {"base_url": row.base_url, "endpoint": endpoint, "auth": executor_configs.plain_auth(row)}
+            return ENDPOINTS.run, config, str(row.id)
         spec = EXECUTORS.get(data.get("executorId"))
         if spec is None:
             raise NodeFailure(f"executor {data.get('executorId')!r} is not in the catalog")
-        config = ProviderConfiguration.get_or_none(ProviderConfiguration.id == data.get("providerConfigId"))
-        if config is None or config.status != "active":
+        row = ProviderConfiguration.get_or_none(ProviderConfiguration.id == data.get("providerConfigId"))
+        if row is None or row.status != "active":
             raise NodeFailure(f"provider configuration {data.get('providerConfigId')} is missing or not active")
+        return spec.run, plain_config(row), str(row.id)
+
+    def _call_executor(self, execution: Execution, node: dict, result: NodeResult) -> None:
+        data = node.get("data") or {}
+        run, config, breaker_key = self._target(data)
         if execution.provider_calls >= self.settings.max_provider_calls:
             raise NodeFailure(f"limit reached: {self.settings.max_provider_calls} provider calls per execution")
         body = None
@@ -313,15 +330,17 @@ class Engine:
         except (MappingError, TransformError) as exc:
             raise NodeFailure(f"input mapping failed: {exc}") from None
         timeout = node_timeout(node)
+        if data.get("executorConfigId") and not data.get("timeout"):
+            timeout = float(config["endpoint"].get("timeout", DEFAULT_NODE_TIMEOUT_SECONDS))
         if execution.deadline_at is not None:
             timeout = max(0.05, min(timeout, (execution.deadline_at - utcnow()).total_seconds()))
         call = ExecutorCall(
-            provider_config=config.config, node_data=data, body=body, timeout_s=timeout,
+            provider_config=config, node_data=data, body=body, timeout_s=timeout,
             idempotency_key=f"{execution.id}:{node['id']}",
             allow_private_networks=self.settings.allow_private_networks,
             max_response_bytes=self.settings.max_response_bytes,
         )
-        answer = self.guard.call(str(config.id), lambda: spec.run(call))
+        answer = self.guard.call(breaker_key, lambda: run(call))
         result.step_input = body
         result.called = answer.kind != "circuit_open"
         result.status_code = answer.status

@@ -86,6 +86,8 @@ class ProviderSpec:
     config_schema: dict
     # Checks beyond the schema: returns a problem description, or None when the config is fine.
     check_config: Callable[[dict], str | None] = lambda config: None
+    # Connectivity test: (plain config, allow_private_networks) -> TestResult dict without ids.
+    test: Callable[[dict, bool], dict] | None = None
 
 
 @dataclass(frozen=True)
@@ -100,8 +102,54 @@ class ExecutorSpec:
     schema: dict = field(default_factory=lambda: {"type": "object"})
 
 
+@dataclass(frozen=True)
+class TriggerSpec:
+    """A trigger kind in the catalog; ``schema`` validates the trigger node's data."""
+
+    id: str
+    name: str
+    version: str
+    description: str
+    schema: dict
+
+
+@dataclass(frozen=True)
+class TemplateSpec:
+    """A workflow template: ``param_schema`` (JSON Schema 2020-12) validates the parameters;
+    ``provider_params`` maps parameter names to the provider whose configurations they name;
+    ``build(params)`` returns a workflow create body."""
+
+    id: str
+    name: str
+    description: str
+    version: str
+    category: str
+    param_schema: dict
+    provider_params: dict
+    build: Callable[[dict], dict]
+
+
+# Keys of an executor node's data that the engine reads; the rest is executor input.
+ENGINE_KEYS = frozenset({
+    "executorId", "providerConfigId", "executorConfigId", "endpointName", "inputMapping", "outputMapping",
+    "transforms", "method", "path", "timeout", "query", "headers", "retry", "successStatusCodes",
+})
+
+@dataclass
+class EndpointRuntime:
+    """How executor configurations are called and tested, set by ``catalog`` at import.
+    ``run(call)`` gets ``call.provider_config = {"base_url", "endpoint", "auth"}``;
+    ``test(base_url, endpoint, auth, allow_private)`` returns TestResult data."""
+
+    run: Callable[[ExecutorCall], ExecutorResult] | None = None
+    test: Callable[[str, dict, dict | None, bool], dict] | None = None
+
+
+ENDPOINTS = EndpointRuntime()
 PROVIDERS: dict[str, ProviderSpec] = {}
 EXECUTORS: dict[str, ExecutorSpec] = {}
+TRIGGERS: dict[str, TriggerSpec] = {}
+TEMPLATES: dict[str, TemplateSpec] = {}
 
 
 def register_provider(spec: ProviderSpec) -> None:
@@ -110,3 +158,18 @@ def register_provider(spec: ProviderSpec) -> None:
 
 def register_executor(spec: ExecutorSpec) -> None:
     EXECUTORS[spec.id] = spec
+
+
+def register_trigger(spec: TriggerSpec) -> None:
+    TRIGGERS[spec.id] = spec
+
+
+def register_template(spec: TemplateSpec) -> None:
+    TEMPLATES[spec.id] = spec
+
+
+def executor_input(call: ExecutorCall) -> dict:
+    """What an executor works on: the node's own settings (data minus ``ENGINE_KEYS``)
+    overlaid by the body its mappings built."""
+    static = {k: v for k, v in call.node_data.items() if k not in ENGINE_KEYS}
+    return {**static, **(call.body if isinstance(call.body, dict) else {})}

@@ -69,11 +69,36 @@ class ProviderConfiguration(BaseModel):
     name = peewee.CharField(max_length=100, unique=True)
     description = peewee.TextField(null=True)
     provider_id = peewee.CharField(max_length=100)
+    # The configuration with every secret replaced by a mask; the secrets are in ``secrets``.
     config = JSONField()
+    # Fernet token of the secret values (core.secrets); never returned, never logged.
+    secrets = peewee.TextField(null=True)
     status = peewee.CharField(max_length=16, default="active")
     metadata = JSONField(null=True)
     created_at = peewee.DateTimeField(default=utcnow)
     updated_at = peewee.DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("created_at", "id"), False),)
+
+
+class ExecutorConfiguration(BaseModel):
+    """A user-defined HTTP executor: base URL, named endpoints and authentication. Lifecycle:
+    unconfigured → configured → tested → active ⇄ disabled."""
+
+    id = peewee.UUIDField(primary_key=True, default=uuid.uuid4)
+    name = peewee.CharField(max_length=100, unique=True)
+    description = peewee.TextField(null=True)
+    base_url = peewee.CharField(max_length=500)
+    endpoints = JSONField()
+    # {"type": ..., "config": {...masked}}; the secrets are in ``secrets``.
+    authentication = JSONField()
+    secrets = peewee.TextField(null=True)
+    status = peewee.CharField(max_length=16, default="unconfigured")
+    metadata = JSONField(null=True)
+    created_at = peewee.DateTimeField(default=utcnow)
+    updated_at = peewee.DateTimeField(default=utcnow)
+    last_tested_at = peewee.DateTimeField(null=True)
 
     class Meta:
         indexes = ((("created_at", "id"), False),)
@@ -194,6 +219,7 @@ ALL_MODELS = [
     Workflow,
     WorkflowVersion,
     ProviderConfiguration,
+    ExecutorConfiguration,
     Execution,
     IdempotencyRecord,
     Step,

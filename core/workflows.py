@@ -14,7 +14,9 @@ import peewee
 from core import audit, db
 from core.caller import Caller
 from core.errors import BadRequest, Conflict, NotFound, Unprocessable
-from core.executors import EXECUTORS
+from core import executor_configs
+from core.executors import ENGINE_KEYS, EXECUTORS, TRIGGERS
+from core.provider_configs import schema_problem
 from core.graph import Graph, validate_runnable, validate_structure
 from core.expressions import ExpressionError
 from core.mapping import MappingError, validate_mappings
@@ -28,13 +30,11 @@ from core.timefmt import rfc3339
 MAX_NAME_BYTES = 100
 STATUSES = ("draft", "active", "inactive")
 SORT_FIELDS = {"createdAt": "created_at", "updatedAt": "updated_at", "name": "name"}
-# Keys of an executor node's data that the engine reads; the rest is executor config.
-ENGINE_KEYS = {
-    "executorId", "providerConfigId", "endpointName", "inputMapping", "outputMapping",
-    "transforms", "method", "path", "timeout", "query", "headers", "retry",
-}
 MAX_TIMEOUT_SECONDS = 86_400
 HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
+ACTION_TYPES = ("set_output", "log", "transform", "fail", "delay")
+LOG_LEVELS = ("debug", "info", "warning", "error")
+MAX_DELAY_SECONDS = 86_400
 
 
 def serialize(row: Workflow) -> dict:
@@ -86,47 +86,78 @@ def _check_executor_nodes(graph: Graph) -> None:
         data = node.get("data") or {}
         if node["type"] == "action":
             _check_action(node_id, data, graph)
+        if node["type"] == "trigger":
+            _check_trigger(node_id, data)
         if node["type"] != "executor":
             continue
-        executor_id = data.get("executorId")
-        if not executor_id or not isinstance(executor_id, str):
-            raise BadRequest("WORKFLOW_INVALID_EXECUTOR_CONFIG", f"node {node_id!r}: executorId is required and must be a string")
-        spec = EXECUTORS.get(executor_id)
-        if spec is None:
-            raise NotFound("FLK-0104", f"node {node_id!r}: executor {executor_id!r} not found in the catalog")
-        method = data.get("method", "POST")
-        if not isinstance(method, str) or method.upper() not in HTTP_METHODS:
-            raise BadRequest("WORKFLOW_INVALID_EXECUTOR_CONFIG", f"node {node_id!r}: method must be one of {', '.join(HTTP_METHODS)}")
-
-        timeout = data.get("timeout")
-        if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 < timeout <= 300):
-            raise BadRequest("WORKFLOW_INVALID_EXECUTOR_CONFIG", f"node {node_id!r}: timeout must be a number of seconds in (0, 300]")
+        if data.get("executorConfigId") is not None:
+            _check_executor_config_node(node_id, data)
+        else:
+            _check_catalog_executor_node(node_id, data)
         _check_transforms(node_id, data, graph)
         _check_request_parts(node_id, data)
         try:
             RetryPolicy.from_node(data)
         except RetryPolicyError as exc:
             raise BadRequest("FLK-0143", f"node {node_id!r}: {exc}") from None
-        config_id = data.get("providerConfigId")
-        try:
-            config_uuid = uuid.UUID(str(config_id))
-        except ValueError:
-            raise BadRequest("FLK-0150", f"node {node_id!r}: providerConfigId must be a UUID") from None
-        config = ProviderConfiguration.get_or_none(ProviderConfiguration.id == config_uuid)
-        if config is None:
-            raise BadRequest("FLK-0150", f"node {node_id!r}: provider configuration {config_id} not found")
-        if config.status != "active":
-            raise BadRequest("FLK-0150", f"node {node_id!r}: provider configuration {config_id} is not active")
-        if config.provider_id != spec.provider_id:
-            raise BadRequest(
-                "FLK-0151",
-                f"node {node_id!r}: provider configuration {config_id} is for provider {config.provider_id!r}, executor {executor_id!r} needs {spec.provider_id!r}",
-            )
+        timeout = data.get("timeout")
+        if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 < timeout <= 300):
+            raise BadRequest("WORKFLOW_INVALID_EXECUTOR_CONFIG", f"node {node_id!r}: timeout must be a number of seconds in (0, 300]")
 
 
-ACTION_TYPES = ("set_output", "log", "transform", "fail", "delay")
-LOG_LEVELS = ("debug", "info", "warning", "error")
-MAX_DELAY_SECONDS = 86_400
+def _check_executor_config_node(node_id: str, data: dict) -> None:
+    try:
+        uuid.UUID(str(data["executorConfigId"]))
+    except ValueError:
+        raise BadRequest("FLK-0152", f"node {node_id!r}: executorConfigId must be a UUID") from None
+    endpoint = data.get("endpointName")
+    if endpoint is not None and not isinstance(endpoint, str):
+        raise BadRequest("FLK-0153", f"node {node_id!r}: endpointName must be a string")
+    executor_configs.resolve(data["executorConfigId"], endpoint)
+
+
+def _check_catalog_executor_node(node_id: str, data: dict) -> None:
+    executor_id = data.get("executorId")
+    if not executor_id or not isinstance(executor_id, str):
+        raise BadRequest("WORKFLOW_INVALID_EXECUTOR_CONFIG", f"node {node_id!r}: executorId (or executorConfigId) is required")
+    spec = EXECUTORS.get(executor_id)
+    if spec is None:
+        raise NotFound("FLK-0104", f"node {node_id!r}: executor {executor_id!r} not found in the catalog")
+    method = data.get("method", "POST")
+    if not isinstance(method, str) or method.upper() not in HTTP_METHODS:
+        raise BadRequest("WORKFLOW_INVALID_EXECUTOR_CONFIG", f"node {node_id!r}: method must be one of {', '.join(HTTP_METHODS)}")
+    static = {k: v for k, v in data.items() if k not in ENGINE_KEYS}
+    if static:
+        # Mappings may supply required fields at run time: only the given ones are checked here.
+        relaxed = {k: v for k, v in spec.schema.items() if k != "required"}
+        problem = schema_problem(relaxed, static)
+        if problem:
+            raise BadRequest("WORKFLOW_INVALID_EXECUTOR_CONFIG", f"node {node_id!r}: invalid executor config: {problem}")
+    config_id = data.get("providerConfigId")
+    try:
+        config_uuid = uuid.UUID(str(config_id))
+    except ValueError:
+        raise BadRequest("FLK-0150", f"node {node_id!r}: providerConfigId must be a UUID") from None
+    config = ProviderConfiguration.get_or_none(ProviderConfiguration.id == config_uuid)
+    if config is None:
+        raise BadRequest("FLK-0150", f"node {node_id!r}: provider configuration {config_id} not found")
+    if config.status != "active":
+        raise BadRequest("FLK-0150", f"node {node_id!r}: provider configuration {config_id} is not active")
+    if config.provider_id != spec.provider_id:
+        raise BadRequest(
+            "FLK-0151",
+            f"node {node_id!r}: provider configuration {config_id} is for provider {config.provider_id!r}, executor {executor_id!r} needs {spec.provider_id!r}",
+        )
+
+
+def _check_trigger(node_id: str, data: dict) -> None:
+    kind = data.get("triggerType", "manual")
+    spec = TRIGGERS.get(kind) if isinstance(kind, str) else None
+    if spec is None:
+        raise BadRequest("FLK-0126", f"node {node_id!r}: triggerType must be one of {', '.join(sorted(TRIGGERS))}")
+    problem = schema_problem(spec.schema, data)
+    if problem:
+        raise BadRequest("FLK-0126", f"node {node_id!r}: invalid {kind} trigger: {problem}")
 
 
 def _check_request_parts(node_id: str, data: dict) -> None:

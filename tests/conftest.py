@@ -12,10 +12,15 @@ import time
 import uuid
 
 import pytest
+from cryptography.fernet import Fernet
 
 from core.config import Settings
 from tests.support.provider_server import ProviderServer
 from tests.support.services import clear_redis_namespace, create_postgres_database
+
+
+# One Fernet key for the session, shared with the fleet processes the e2e tests start.
+os.environ.setdefault("FLOWKER_SECRET_KEYS", Fernet.generate_key().decode())
 
 
 @pytest.fixture(scope="session")

@@ -28,7 +28,10 @@ MAX_BODY_BYTES = 4 * 1024 * 1024
 MAX_EXECUTION_BODY_BYTES = 1024 * 1024
 PUBLIC_PATHS = ("/health", "/readyz", "/version", "/openapi.json", "/docs")
 # URL variables that hold ids, with the name used in the FLK-0002 message.
-_ID_ARGS = {"workflow_id": "workflow", "execution_id": "execution", "config_id": "provider configuration"}
+_ID_ARGS = {
+    "workflow_id": "workflow", "execution_id": "execution", "config_id": "provider configuration",
+    "executor_config_id": "executor configuration",
+}
 
 
 def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> Flask:
@@ -53,9 +56,9 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     api = _Api(app, spec_kwargs={"info": {"description": "Workflow orchestration for financial operations."}})
     api.spec.components.security_scheme("ApiKey", {"type": "apiKey", "in": "header", "name": "X-API-Key"})
 
-    from web.routes import executions, health, provider_configs, workflows
+    from web.routes import catalog, executions, executor_configs, health, provider_configs, workflows
 
-    for module in (health, workflows, executions, provider_configs):
+    for module in (health, workflows, executions, provider_configs, executor_configs, catalog):
         api.register_blueprint(module.blp)
     errors.register(app)
 

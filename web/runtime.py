@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 import dramatiq
 
 import catalog  # noqa: F401  (registers the built-in providers)
-from core import db
+from core import db, secrets
 from core.config import Settings
 from core.engine import Engine
 from core.migrate import apply_migrations
@@ -52,6 +52,7 @@ def build_runtime(settings: Settings, *, migrate: bool | None = None, run_worker
     with the in-process broker: worker threads and the sweep then run in this process.
     """
     db.connect(settings.database_url)
+    secrets.configure()  # a malformed FLOWKER_SECRET_KEYS stops the process here, not mid-run
     embedded = settings.is_embedded_broker
     if migrate if migrate is not None else (embedded or settings.database_url.startswith("sqlite")):
         applied = apply_migrations()

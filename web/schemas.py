@@ -45,6 +45,11 @@ class WorkflowInSchema(_In):
     timeoutSeconds = fields.Integer(strict=True, metadata={"description": "execution deadline in seconds, default 300"})
 
 
+class FromTemplateInSchema(_In):
+    templateId = fields.String(required=True)
+    params = fields.Dict(load_default=dict)
+
+
 class CloneInSchema(_In):
     name = fields.String()
 
@@ -150,6 +155,34 @@ class ProviderConfigInSchema(_In):
     metadata = fields.Dict(keys=fields.String())
 
 
+class ProviderConfigPatchSchema(_In):
+    name = fields.String()
+    description = fields.String()
+    providerId = fields.String()
+    config = fields.Dict(keys=fields.String())
+    metadata = fields.Dict(keys=fields.String())
+
+
+class TestStageSchema(Schema):
+    name = fields.String()
+    status = fields.String(metadata={"enum": ["passed", "failed", "skipped"]})
+    durationMs = fields.Integer()
+    message = fields.String()
+    details = fields.Dict()
+    error = fields.String()
+
+
+class TestResultSchema(Schema):
+    providerConfigId = fields.UUID()
+    providerId = fields.String()
+    overallStatus = fields.String(metadata={"enum": ["passed", "failed", "partial"]})
+    durationMs = fields.Integer()
+    stages = fields.List(fields.Nested(TestStageSchema))
+    summary = fields.String()
+    startedAt = fields.String(metadata={"format": "date-time"})
+    completedAt = fields.String(metadata={"format": "date-time"})
+
+
 class ProviderConfigCreateOutSchema(Schema):
     id = fields.UUID()
     name = fields.String()
@@ -176,7 +209,7 @@ class ProviderConfigPageSchema(_Page):
 class ProviderConfigListQuerySchema(ListQuerySchema):
     status = fields.String(metadata={"enum": ["active", "disabled"]})
     providerId = fields.String()
-    sortBy = fields.String(metadata={"enum": ["createdAt"]})
+    sortBy = fields.String(metadata={"enum": ["createdAt", "updatedAt", "name"]})
 
 
 class ErrorSchema(Schema):

@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 from catalog.egress import EgressDenied, check_url
-from catalog.http import build_url, run
+from catalog.http import run
+from catalog.transport import join_url as build_url
 from core.executors import ExecutorCall
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from catalog.http import build_url, run
+from catalog.http import run
+from catalog.transport import join_url as build_url
 from core.executors import ExecutorCall
 from tests.support.api import active_workflow, edge, executor, provider_config, run_to_end, trigger
 from tests.support.provider_server import ProviderServer

@@ -39,6 +39,7 @@ class Fleet:
             "FLOWKER_REDISPATCH_AFTER_SECONDS": "3",
             "FLOWKER_SWEEP_INTERVAL_SECONDS": "0.5",
             "FLOWKER_BROKER_HEARTBEAT_MS": "5000",
+            "FLOWKER_SECRET_KEYS": os.environ["FLOWKER_SECRET_KEYS"],
             **env,
         }
         self.log_dir = log_dir

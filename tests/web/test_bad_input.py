@@ -16,6 +16,7 @@ import uuid
 
 import pytest
 
+from core.provider_configs import plain_config
 from core.models import Execution, IdempotencyRecord, ProviderConfiguration, Workflow, WorkflowVersion
 from tests.conftest import unique, wait_for
 from tests.support.api import active_workflow, edge, executor, provider_config, set_output, trigger
@@ -863,13 +864,15 @@ def test_provider_configuration_secrets_are_masked_in_get_and_list(client):
     one = client.get(f"/v1/provider-configurations/{response.json['id']}")
     assert one.status_code == 200
     assert "supersecret" not in one.get_data(as_text=True)
-    assert one.json["config"]["headers"]["Authorization"] == "****t123"
+    assert one.json["config"]["headers"]["Authorization"] == "********"
     assert one.json["config"]["base_url"] == "http://x.test"
     listing = client.get("/v1/provider-configurations?limit=100")
     assert listing.status_code == 200
     assert "supersecret" not in listing.get_data(as_text=True)
-    # The stored value is intact: only the response is masked.
-    assert ProviderConfiguration.get(ProviderConfiguration.name == name).config["headers"]["Authorization"] == "Bearer supersecret123"
+    # The secret is stored encrypted, and intact once decrypted.
+    row = ProviderConfiguration.get(ProviderConfiguration.name == name)
+    assert "supersecret" not in str(row.config) and "supersecret" not in (row.secrets or "")
+    assert plain_config(row)["headers"]["Authorization"] == "Bearer supersecret123"
 
 
 # ---------------------------------------------------------------------------------------

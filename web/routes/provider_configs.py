@@ -1,5 +1,4 @@
-"""``/v1/provider-configurations``: create, list and get (minimal; the full lifecycle comes
-with the catalog)."""
+"""``/v1/provider-configurations``: create, list, get, PATCH, delete, enable, disable, test."""
 
 from __future__ import annotations
 
@@ -7,13 +6,15 @@ from flask import request
 
 from core import provider_configs
 from core.pagination import parse_page_request
-from web.routes.common import Blueprint, caller, document_errors
+from web.routes.common import Blueprint, caller, document_errors, runtime
 from web.schemas import (
     ProviderConfigCreateOutSchema,
     ProviderConfigInSchema,
     ProviderConfigListQuerySchema,
     ProviderConfigOutSchema,
     ProviderConfigPageSchema,
+    ProviderConfigPatchSchema,
+    TestResultSchema,
 )
 
 blp = Blueprint(
@@ -47,3 +48,46 @@ def list_provider_configs(_args):
 def get_provider_config(config_id):
     """One provider configuration (secrets masked)."""
     return provider_configs.get(config_id)
+
+
+@blp.route("/<config_id>", methods=["PATCH"])
+@blp.arguments(ProviderConfigPatchSchema)
+@blp.response(200, ProviderConfigOutSchema)
+@document_errors(blp, 400, 401, 404, 409, 422)
+def update_provider_config(body, config_id):
+    """Partial update: name, description, config (whole; masked secrets sent back keep their
+    values), metadata (merged). ``providerId`` cannot change."""
+    return provider_configs.update(config_id, body, caller())
+
+
+@blp.route("/<config_id>", methods=["DELETE"])
+@blp.response(204)
+@document_errors(blp, 400, 401, 404, 409)
+def delete_provider_config(config_id):
+    """Delete; 409 FLK-0288 while an active workflow uses it."""
+    provider_configs.delete(config_id, caller())
+    return None
+
+
+@blp.route("/<config_id>/enable", methods=["POST"])
+@blp.response(200, ProviderConfigOutSchema)
+@document_errors(blp, 400, 401, 404, 409, 422)
+def enable_provider_config(config_id):
+    """disabled → active."""
+    return provider_configs.enable(config_id, caller())
+
+
+@blp.route("/<config_id>/disable", methods=["POST"])
+@blp.response(200, ProviderConfigOutSchema)
+@document_errors(blp, 400, 401, 404, 409, 422)
+def disable_provider_config(config_id):
+    """active → disabled."""
+    return provider_configs.disable(config_id, caller())
+
+
+@blp.route("/<config_id>/test", methods=["POST"])
+@blp.response(200, TestResultSchema)
+@document_errors(blp, 400, 401, 404, 422)
+def test_provider_config(config_id):
+    """Three-stage connectivity test (connectivity, authentication, end_to_end)."""
+    return provider_configs.test(config_id, caller(), runtime().settings.allow_private_networks)

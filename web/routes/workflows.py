@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from flask import request
 
-from core import workflows
+from core import catalog, workflows
 from core.pagination import parse_page_request
 from web.routes.common import Blueprint, caller, document_errors
 from web.schemas import (
     CloneInSchema,
+    FromTemplateInSchema,
     WorkflowCreateOutSchema,
     WorkflowInSchema,
     WorkflowListQuerySchema,
@@ -31,6 +32,15 @@ def create_workflow(body):
     name a catalog executor and an active provider configuration.
     """
     return workflows.create(body, caller())
+
+
+@blp.route("/from-template", methods=["POST"])
+@blp.arguments(FromTemplateInSchema)
+@blp.response(201, WorkflowCreateOutSchema)
+@document_errors(blp, 400, 401, 404, 409)
+def create_from_template(body):
+    """Create a draft from a catalog template and its parameters."""
+    return catalog.create_from_template(body, caller())
 
 
 @blp.route("", methods=["GET"])
