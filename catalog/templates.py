@@ -115,8 +115,8 @@ register_template(TemplateSpec(
     version="v1",
     category="Compliance",
     param_schema=_params({
-        "tracerProviderConfigId": UUID,
-        "midazProviderConfigId": UUID,
+        "tracerProviderConfigId": dict(UUID),
+        "midazProviderConfigId": dict(UUID),
         "webhookPath": {"type": "string", "minLength": 1, "default": "/validate-and-transact"},
         "webhookMethod": {"enum": ["POST", "PUT"], "default": "POST"},
     }, ("tracerProviderConfigId", "midazProviderConfigId")),
@@ -130,8 +130,8 @@ register_template(TemplateSpec(
     version="v1",
     category="Onboarding",
     param_schema=_params({
-        "kycProviderConfigId": UUID,
-        "midazProviderConfigId": UUID,
+        "kycProviderConfigId": dict(UUID),
+        "midazProviderConfigId": dict(UUID),
         "kycPath": {"type": "string", "minLength": 1, "default": "/v1/kyc/checks"},
         "assetCode": {"type": "string", "minLength": 1, "maxLength": 100, "default": "BRL"},
         "accountType": {"type": "string", "minLength": 1, "maxLength": 256, "default": "deposit"},

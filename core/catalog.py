@@ -4,7 +4,7 @@ workflow from a template. Lists are sorted by id; schemas are JSON objects."""
 
 from __future__ import annotations
 
-import copy
+import json
 
 from core import workflows
 from core.caller import Caller
@@ -100,7 +100,7 @@ def get_template(template_id: str) -> dict:
     active configurations of its provider as ``oneOf: [{const: id, title: name}]`` (first 100
     by name). With none, the parameter is left as is and says so in its description."""
     spec = _template(template_id)
-    schema = copy.deepcopy(spec.param_schema)
+    schema = json.loads(json.dumps(spec.param_schema))  # no shared sub-objects between parameters
     for param, provider_id in spec.provider_params.items():
         rows = (
             ProviderConfiguration.select(ProviderConfiguration.id, ProviderConfiguration.name)

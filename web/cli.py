@@ -4,6 +4,7 @@
   flowker worker [--threads N]          Dramatiq worker of a fleet
   flowker scheduler                     recovery sweep (and, later, cron triggers)
   flowker migrate                       apply pending schema migrations
+  flowker secrets rotate                re-encrypt stored secrets with the newest key
 
 Settings come from the environment (see ``core.config.Settings``).
 """
@@ -77,6 +78,30 @@ def _migrate(args, settings: Settings) -> int:
     return 0
 
 
+def rotate_secrets() -> int:
+    """Re-encrypt every stored secret with the newest key of FLOWKER_SECRET_KEYS; returns
+    how many configurations were rewritten (``flowker secrets rotate``)."""
+    from core import secrets
+    from core.models import ExecutorConfiguration, ProviderConfiguration
+
+    count = 0
+    with db.transaction():
+        for model in (ProviderConfiguration, ExecutorConfiguration):
+            for row in model.select(model.id, model.secrets).where(model.secrets.is_null(False)):
+                model.update(secrets=secrets.rotate(row.secrets)).where(model.id == row.id).execute()
+                count += 1
+    return count
+
+
+def _secrets(args, settings: Settings) -> int:
+    from core import secrets
+
+    db.connect(settings.database_url)
+    secrets.configure()
+    print(f"re-encrypted the secrets of {rotate_secrets()} configurations with the newest key")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="flowker", description="Workflow orchestration for financial operations.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -87,10 +112,12 @@ def main(argv: list[str] | None = None) -> int:
     worker.add_argument("--threads", type=int, default=0)
     sub.add_parser("scheduler", help="run the recovery sweep")
     sub.add_parser("migrate", help="apply schema migrations")
+    secrets_cmd = sub.add_parser("secrets", help="manage the encryption of stored secrets")
+    secrets_cmd.add_argument("action", choices=["rotate"])
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     settings = Settings.from_env()
-    handler = {"serve": _serve, "worker": _worker, "scheduler": _scheduler, "migrate": _migrate}[args.command]
+    handler = {"serve": _serve, "worker": _worker, "scheduler": _scheduler, "migrate": _migrate, "secrets": _secrets}[args.command]
     return handler(args, settings)
 
 

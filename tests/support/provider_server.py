@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from urllib.parse import parse_qsl
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Callable
 
@@ -41,7 +42,12 @@ class ProviderServer:
             def _handle(self):
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length) if length else b""
-                body = json.loads(raw) if raw else None
+                if not raw:
+                    body = None
+                elif "json" in (self.headers.get("Content-Type") or "json"):
+                    body = json.loads(raw)
+                else:  # a form (OAuth2 token requests)
+                    body = dict(parse_qsl(raw.decode()))
                 path = self.path.split("?", 1)[0]
                 with outer.lock:
                     outer.requests.append(

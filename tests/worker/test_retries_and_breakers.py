@@ -99,7 +99,7 @@ def test_the_breaker_opens_fails_fast_and_closes_after_a_good_trial_call(app, cl
     healthy["value"] = True
     import time
 
-    time.sleep(1.1)  # the breaker's reset timeout in the test settings
+    time.sleep(3.1)  # the breaker's reset timeout in the test settings
     assert run_to_end(client, workflow_id, {})["status"] == "completed"
     assert guard.state(config) == "closed"
 
@@ -109,15 +109,16 @@ def test_an_open_breaker_is_retried_after_its_cool_down(app, client, provider):
     provider.route("POST", "/svc", lambda _b, _h: (200, {}) if healthy["value"] else (503, {}))
     config = provider_config(client, provider.url)
     failing = active_workflow(client, [trigger(), executor("call", config, "/svc", retry={"maxAttempts": 1})], [edge("start", "call")])
-    for _ in range(3):
-        run_to_end(client, failing, {})
-    healthy["value"] = True
     patient = active_workflow(
         client, [trigger(), executor("call", config, "/svc", retry={"maxAttempts": 2, "initialDelayMs": 10})], [edge("start", "call")]
     )
+    for _ in range(3):
+        run_to_end(client, failing, {})
+    assert app.extensions["flowker"].engine.guard.state(config) == "open"
+    healthy["value"] = True
     result = run_to_end(client, patient, {})
     assert result["status"] == "completed"
     outcomes = [a["outcome"] for a in result["stepResults"][0]["attempts"]]
     assert outcomes == ["circuit_open", "completed"]
     gap = _times(result["stepResults"][0]["attempts"])
-    assert (gap[1] - gap[0]).total_seconds() >= 0.9  # waited for the cool-down, not 10 ms
+    assert (gap[1] - gap[0]).total_seconds() >= 1.9  # waited for the cool-down (3 s, less Redis's rounding), not 10 ms
