@@ -19,7 +19,7 @@ DEFAULT_LEASE_SECONDS = 30.0
 # Seconds a step may sit "ready" after dispatch before the sweep sends it again.
 DEFAULT_REDISPATCH_AFTER_SECONDS = 60.0
 # Seconds between two recovery sweeps of the scheduler.
-DEFAULT_SWEEP_INTERVAL_SECONDS = 5.0
+DEFAULT_SWEEP_INTERVAL_SECONDS = 1.0
 # Default HTTP timeout of an executor call, in seconds.
 DEFAULT_NODE_TIMEOUT_SECONDS = 30.0
 # Largest provider response body read, in bytes.

@@ -22,6 +22,7 @@ from core.dispatch import Dispatcher
 from core.engine import ACTIVE_EXECUTION, advance, finish_execution, load_graph
 from core.errors import NotFound, Unprocessable
 from core.models import Execution, Step, Workflow, utcnow
+from core.timefmt import rfc3339
 
 
 def _locked(execution_id) -> Execution:
@@ -62,9 +63,13 @@ def retry(execution_id, caller: Caller, dispatcher: Dispatcher, default_timeout_
         execution.finished_steps -= Step.select().where(
             (Step.execution == execution.id) & (Step.status == "failed") & (Step.node_type != "trigger")
         ).count()
-        Step.update(
-            status="ready", error_message=None, finished_at=None, not_before=None, dispatched_at=now, lease_expires_at=None,
-        ).where((Step.execution == execution.id) & (Step.status.in_(("failed", "cancelled")))).execute()
+        for step in Step.select().where((Step.execution == execution.id) & (Step.status.in_(("failed", "cancelled")))):
+            # The marker gives the step's retry policy its full budget again.
+            marker = {"outcome": "manual_retry", "at": rfc3339(now), "by": f"{caller.type}:{caller.id}"}
+            Step.update(
+                status="ready", error_message=None, finished_at=None, not_before=None, dispatched_at=now,
+                lease_expires_at=None, attempts=(step.attempts or []) + [marker],
+            ).where(Step.id == step.id).execute()
         undecided = {}
         for step in Step.select().where((Step.execution == execution.id) & (Step.status == "completed")):
             pending = {

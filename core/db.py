@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from urllib.parse import unquote, urlparse
 
 import peewee
+import psycopg2.extras
 
 database = peewee.DatabaseProxy()
 
@@ -35,9 +36,9 @@ class JSONField(peewee.Field):
         return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
     def python_value(self, value):
-        if value is None or isinstance(value, (dict, list)):
-            return value
-        return json.loads(value)
+        # Text is JSON to decode (PostgreSQL hands JSONB over as text, see connect());
+        # anything else is a value an older SQLite column already converted (numeric affinity).
+        return json.loads(value) if isinstance(value, str) else value
 
 
 def connect(url: str) -> peewee.Database:
@@ -61,10 +62,13 @@ def connect(url: str) -> peewee.Database:
             },
             timeout=DEFAULT_SQLITE_BUSY_TIMEOUT_S,
             lock_type="IMMEDIATE",
-            field_types={"FLOWKER_JSON": "JSON"},
+            field_types={"FLOWKER_JSON": "TEXT"},  # TEXT: no numeric affinity rewriting "5" or "1e308"
             check_same_thread=False,
         )
     elif scheme in {"postgres", "postgresql"}:
+        # JSONB arrives as text and JSONField decodes it: the same path as SQLite, and a JSON
+        # string "123" stays a string.
+        psycopg2.extras.register_default_jsonb(globally=True, loads=lambda text: text)
         db = peewee.PostgresqlDatabase(
             unquote(parsed.path.lstrip("/")),
             user=unquote(parsed.username) if parsed.username else None,

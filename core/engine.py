@@ -163,9 +163,10 @@ class Engine:
         if step.status in FINISHED_STEP:
             return "duplicate"
         execution = Execution.get_by_id(execution_id)
-        if execution.status in TERMINAL_EXECUTION:
-            return "terminal"
         now = utcnow()
+        if execution.status in TERMINAL_EXECUTION:
+            close_step(step, now)
+            return "terminal"
         if execution.deadline_at is not None and now >= execution.deadline_at:
             expire_execution(execution.id, now)
             return "timeout"
@@ -396,7 +397,7 @@ class Engine:
             execution.provider_calls += 1 if result.called else 0
             size = self._check_limits(execution, result)
             terminal = execution.status in TERMINAL_EXECUTION
-            delay_s = None if terminal else self._later(execution, node, attempt, result, now)
+            delay_s = None if terminal else self._later(execution, node, attempts_this_round(attempts), result, now)
             if delay_s is not None:
                 due = now + timedelta(seconds=delay_s)
                 Step.update(
@@ -415,9 +416,17 @@ class Engine:
                 ).where(Step.id == step_id).execute()
                 execution.payload_bytes += size
                 execution.finished_steps += 0 if node["type"] == "trigger" else 1
+                overdue = execution.deadline_at is not None and now >= execution.deadline_at
                 if not terminal:
                     execution.status = "running"
-                    if result.error:
+                    if overdue:
+                        seconds = int((execution.deadline_at - execution.started_at).total_seconds())
+                        cause = f' (node "{node["id"]}": {result.error})' if result.error else ""
+                        finish_execution(execution, "failed", f"execution timeout: exceeded its {seconds}s deadline{cause}", now, graph)
+                        Step.update(status="cancelled", finished_at=now).where(
+                            (Step.execution == execution.id) & (Step.status == "ready")
+                        ).execute()
+                    elif result.error:
                         tried = f" after {attempt} attempts" if attempt > 1 else ""
                         finish_execution(execution, "failed", f'node "{node["id"]}"{tried}: {result.error}', now, graph)
                     else:
@@ -443,8 +452,10 @@ class Engine:
         if result.outcome == "circuit_open":
             delay_s = max(delay_s, self.guard.cooldown_s)
         if execution.deadline_at is not None and now + timedelta(seconds=delay_s) >= execution.deadline_at:
+            result.error += "; no retry: the execution deadline would pass first"
             return None
         if execution.provider_calls >= self.settings.max_provider_calls:
+            result.error += f"; no retry: limit reached: {self.settings.max_provider_calls} provider calls per execution"
             return None
         return delay_s
 
@@ -473,6 +484,30 @@ def advance(execution: Execution, graph: Graph, decisions: dict, now) -> list[tu
         if not skipped:
             ready.append((node_id, node_type, 0))
     return ready
+
+
+def attempts_this_round(attempts: list[dict]) -> int:
+    """Attempts since the last manual retry of the execution (each gets the full policy)."""
+    count = 0
+    for record in reversed(attempts):
+        if record.get("outcome") == "manual_retry":
+            break
+        if "attempt" in record:
+            count += 1
+    return count
+
+
+def close_step(step: Step, now) -> None:
+    """Mark a ready step (or a running one whose worker is gone) of a finished execution as
+    cancelled, so nothing keeps re-sending it. Compare-and-set on (status, attempt)."""
+    attempts = [
+        {**record, "outcome": "abandoned"} if record.get("outcome") == "running" else record
+        for record in (step.attempts or [])
+    ]
+    Step.update(status="cancelled", finished_at=now, lease_expires_at=None, attempts=attempts).where(
+        (Step.id == step.id) & (Step.attempt == step.attempt)
+        & ((Step.status == "ready") | ((Step.status == "running") & (Step.lease_expires_at < now)))
+    ).execute()
 
 
 def finish_execution(execution: Execution, status: str, error: str | None, now, graph: Graph | None) -> None:

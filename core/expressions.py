@@ -16,6 +16,7 @@ Compiled programs are cached by (text, node ids). A missing field is an
 
 from __future__ import annotations
 
+import datetime
 import functools
 import re
 from dataclasses import dataclass
@@ -84,6 +85,11 @@ def _plain(value):
         return value.decode("utf-8", errors="replace")
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
+    if isinstance(value, datetime.datetime):
+        moment = value if value.tzinfo else value.replace(tzinfo=datetime.timezone.utc)
+        return moment.astimezone(datetime.timezone.utc).isoformat().replace("+00:00", "Z")
+    if isinstance(value, datetime.timedelta):
+        return f"{value.total_seconds():g}s"  # CEL's own duration notation
     return str(value)
 
 

@@ -8,6 +8,8 @@ from typing import Any
 
 _SEGMENT = re.compile(r"^([^.\[\]]+)((?:\[\d+\])*)$")
 MISSING = object()  # what get_path returns for an absent path
+# Largest array index a path may name: writing pads lists up to it.
+MAX_INDEX = 1000
 
 
 class PathError(ValueError):
@@ -24,7 +26,10 @@ def parse_path(path: str) -> list[str | int]:
         if not match:
             raise PathError(f"invalid path {path!r}")
         parts.append(match.group(1))
-        parts.extend(int(i) for i in re.findall(r"\[(\d+)\]", match.group(2)))
+        for index in re.findall(r"\[(\d+)\]", match.group(2)):
+            if int(index) > MAX_INDEX:
+                raise PathError(f"array index {index} in {path!r} is above {MAX_INDEX}")
+            parts.append(int(index))
     return parts
 
 

@@ -30,8 +30,9 @@ def sweep(dispatcher: Dispatcher, redispatch_after_s: float, batch: int = DEFAUL
     now = utcnow()
     cutoff = now - timedelta(seconds=redispatch_after_s)
     redispatched = reclaimed = 0
+    active = Execution.select(Execution.id).where(Execution.status.in_(("pending", "running")))
     stale = Step.select(Step.id, Step.execution, Step.node_id, Step.node_type, Step.dispatched_at).where(
-        (Step.status == "ready") & ((Step.dispatched_at < cutoff) | Step.dispatched_at.is_null())
+        (Step.status == "ready") & ((Step.dispatched_at < cutoff) | Step.dispatched_at.is_null()) & Step.execution.in_(active)
     ).limit(batch)
     for step in stale:
         moved = Step.update(dispatched_at=now).where(
@@ -45,6 +46,7 @@ def sweep(dispatcher: Dispatcher, redispatch_after_s: float, batch: int = DEFAUL
     expired = Step.select(Step.id, Step.execution, Step.node_id, Step.node_type, Step.attempt).where(
         (Step.status == "running") & (Step.lease_expires_at < now)
     ).limit(batch)
+    # (Steps of finished executions are re-sent once more; run_node then closes them.)
     for step in expired:
         moved = Step.update(status="ready", dispatched_at=now, lease_expires_at=None).where(
             (Step.id == step.id) & (Step.status == "running") & (Step.attempt == step.attempt)

@@ -254,22 +254,44 @@ def _paths(values):
             parse_path(value)
 
 
+def _sources(items) -> None:
+    if not isinstance(items, list) or not all(isinstance(i, dict) and ("value" in i or isinstance(i.get("path"), str)) for i in items):
+        raise ValueError("sources/names must be a list of {path} or {value}")
+    _paths([i["path"] for i in items if "value" not in i])
+
+
 def _validate_spec(name: str, spec: dict) -> None:
     if name == "shift":
         for target, source in spec.items():
+            if not isinstance(source, (str, list)):
+                raise ValueError(f"source of {target!r} must be a path or a list of paths")
             _paths([target] + (source if isinstance(source, list) else [source]))
+        targets = [t for t in spec if t != "$"]
+        for index, target in enumerate(targets):
+            for other in targets[index + 1:]:
+                a, b = parse_path(target), parse_path(other)
+                if a[: len(b)] == b or b[: len(a)] == a:
+                    raise ValueError(f"targets {target!r} and {other!r} overlap")
     elif name in ("extract",):
         _paths([spec["path"]])
-    elif name == "delete" or name == "merge":
-        if not isinstance(spec.get("paths", spec.get("sources")), list):
+    elif name in ("delete", "merge"):
+        paths = spec.get("paths") if name == "delete" else spec.get("sources")
+        if not isinstance(paths, list) or not all(isinstance(p, str) for p in paths):
             raise ValueError("a list of paths is required")
-        _paths(spec.get("paths", spec.get("sources")))
+        _paths(paths + ([spec["target"]] if name == "merge" else []))
     elif name == "concat":
-        _paths([spec["targetPath"]] + [s["path"] for s in spec["sources"] if "value" not in s])
+        _sources(spec["sources"])
+        _paths([spec["targetPath"]])
     elif name == "coalesce":
+        if not isinstance(spec.get("ignore", []), list):
+            raise ValueError("ignore must be a list of values")
         for target, candidates in spec.items():
             if target != "ignore":
-                _paths([target] + list(candidates))
+                if not isinstance(candidates, list) or not all(isinstance(c, str) for c in candidates):
+                    raise ValueError(f"candidates of {target!r} must be a list of paths")
+                _paths([target] + candidates)
+    elif name == "default":
+        _paths(list(spec))
     elif name == "timestamp":
         for path, formats in spec.items():
             _paths([path])
@@ -282,8 +304,10 @@ def _validate_spec(name: str, spec: dict) -> None:
             _paths([path])
             if options.get("version", 4) not in (3, 4, 5):
                 raise ValueError("version must be 3, 4 or 5")
-            if options.get("version", 4) != 4 and options.get("namespace") not in _NAMESPACES:
-                uuid.UUID(str(options.get("namespace")))
+            if options.get("version", 4) != 4:
+                if options.get("namespace") not in _NAMESPACES:
+                    uuid.UUID(str(options.get("namespace")))
+                _sources(options.get("names", []))
     elif "path" in spec:
         _paths([spec["path"]])
         for key in ("characters", "prefix", "suffix"):

@@ -1,17 +1,23 @@
 """Circuit breakers per provider configuration (pybreaker), shared by every worker process
-through Redis in fleet mode (pybreaker's ``CircuitRedisStorage``), in process memory in the
-embedded mode.
+through Redis in fleet mode, in process memory in the embedded mode.
 
 A breaker counts consecutive failed calls (timeouts, connection errors, 5xx); after
 ``fail_max`` it opens and calls fail at once with ``kind="circuit_open"`` for
-``reset_seconds``; then one trial call is let through (half-open): success closes it, failure
-opens it again. 4xx answers and refused calls do not count: they say nothing about the
-provider's health. (Pattern: Michael T. Nygard, "Release It!", 2007.)
+``reset_seconds``; after that a trial call goes through (half-open): success closes it,
+failure opens it again. 4xx answers and refused calls do not count: they say nothing about
+the provider's health. (Pattern: Michael T. Nygard, "Release It!", 2007.)
+
+pybreaker holds its lock for the whole guarded call, which would make one process call a
+provider one request at a time. So the provider call runs outside the breaker: the state is
+checked before it, and its outcome is then reported through ``CircuitBreaker.call`` with a
+function that does no I/O. Calls already in flight when a breaker opens still finish, and
+when it half-opens the calls that pass the check together are all trial calls.
 """
 
 from __future__ import annotations
 
 import threading
+from datetime import datetime, timezone
 from typing import Callable
 
 import pybreaker
@@ -23,11 +29,21 @@ _COUNTED = ("timeout", "connection", "5xx")
 
 
 class _ProviderFailure(Exception):
-    """Raised inside the breaker so pybreaker counts the failure; carries the result."""
+    """Raised inside the breaker so pybreaker counts the failure."""
 
-    def __init__(self, result: ExecutorResult):
-        super().__init__(result.error)
-        self.result = result
+
+class _PreciseRedisStorage(pybreaker.CircuitRedisStorage):
+    """pybreaker's Redis storage keeps ``opened_at`` in whole seconds, which makes a short
+    open window up to a second shorter; this one keeps fractions of a second."""
+
+    @property
+    def opened_at(self):
+        raw = self._redis.get(self._namespace("opened_at"))
+        return datetime.fromtimestamp(float(raw), timezone.utc) if raw else None
+
+    @opened_at.setter
+    def opened_at(self, moment):
+        self._redis.set(self._namespace("opened_at"), repr(moment.timestamp()))
 
 
 class BreakerGuard:
@@ -38,47 +54,50 @@ class BreakerGuard:
         self.cooldown_s = reset_seconds
         self.redis = redis_client
         self.namespace = namespace
-        self._breakers: dict[str, pybreaker.CircuitBreaker] = {}
+        self._breakers: dict[str, tuple[pybreaker.CircuitBreaker, pybreaker.CircuitBreakerStorage]] = {}
         self._lock = threading.Lock()
 
-    def breaker(self, key: str) -> pybreaker.CircuitBreaker:
+    def _breaker(self, key: str):
         with self._lock:
-            breaker = self._breakers.get(key)
-            if breaker is None:
-                storage = None
+            found = self._breakers.get(key)
+            if found is None:
                 if self.redis is not None:
-                    storage = pybreaker.CircuitRedisStorage(
-                        pybreaker.STATE_CLOSED, self.redis, namespace=f"{self.namespace}:breaker:{key}"
-                    )
+                    storage = _PreciseRedisStorage(pybreaker.STATE_CLOSED, self.redis, namespace=f"{self.namespace}:breaker:{key}")
+                else:
+                    storage = pybreaker.CircuitMemoryStorage(pybreaker.STATE_CLOSED)
                 breaker = pybreaker.CircuitBreaker(
                     fail_max=self.fail_max, reset_timeout=self.cooldown_s, state_storage=storage, name=key,
                 )
-                self._breakers[key] = breaker
-            return breaker
+                found = self._breakers[key] = (breaker, storage)
+            return found
 
     def state(self, key: str) -> str:
         """``closed``, ``open`` or ``half-open``."""
-        return self.breaker(key).current_state
+        return self._breaker(key)[0].current_state
+
+    def _refuses(self, storage) -> bool:
+        if storage.state != pybreaker.STATE_OPEN:
+            return False
+        opened = storage.opened_at
+        return opened is not None and (datetime.now(timezone.utc) - opened).total_seconds() < self.cooldown_s
 
     def call(self, key: str, fn: Callable[[], ExecutorResult]) -> ExecutorResult:
-        def guarded() -> ExecutorResult:
-            result = fn()
-            if not result.ok and result.outcome in _COUNTED:
-                raise _ProviderFailure(result)
-            return result
-
-        try:
-            return self.breaker(key).call(guarded)
-        except _ProviderFailure as failure:
-            return failure.result
-        except pybreaker.CircuitBreakerError as exc:
-            cause = getattr(exc, "__context__", None)
-            if isinstance(cause, _ProviderFailure):
-                # The call that tripped the breaker did reach the provider: keep its answer.
-                return cause.result
+        breaker, storage = self._breaker(key)
+        if self._refuses(storage):
             return ExecutorResult(
                 None,
                 f"circuit breaker open for provider configuration {key}: calls are refused for "
                 f"{self.cooldown_s:g}s after {self.fail_max} consecutive failures",
                 kind="circuit_open",
             )
+        result = fn()
+
+        def report() -> None:
+            if not result.ok and result.outcome in _COUNTED:
+                raise _ProviderFailure(result.error)
+
+        try:
+            breaker.call(report)
+        except (_ProviderFailure, pybreaker.CircuitBreakerError):
+            pass  # counted (or the breaker opened meanwhile): the answer stands either way
+        return result

@@ -55,3 +55,9 @@ def test_a_non_boolean_result_is_an_error():
 def test_bad_conditions_do_not_compile(text):
     with pytest.raises(ExpressionError):
         compile_condition(text, ())
+
+
+def test_timestamps_and_durations_come_back_as_text():
+    condition = compile_condition('timestamp("2024-01-01T00:00:00Z")', ())
+    assert condition.value({"workflow": {}}) == "2024-01-01T00:00:00Z"
+    assert compile_condition('duration("90s")', ()).value({"workflow": {}}) == "90s"

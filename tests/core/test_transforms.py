@@ -79,6 +79,12 @@ def test_operations_chain_and_do_not_modify_their_input():
         [{"operation": "timestamp", "spec": {"x": {"inputFormat": "%Y"}}}],
         [{"operation": "uuid", "spec": {"x": {"version": 7}}}],
         [{"operation": "shift", "spec": {"a": "b"}, "require": "yes"}],
+        [{"operation": "shift", "spec": {"a": "x", "a.b": "y"}}],
+        [{"operation": "shift", "spec": {"a[99999999]": "x"}}],
+        [{"operation": "uuid", "spec": {"id": {"version": 5, "namespace": "DNS", "names": "abc"}}}],
+        [{"operation": "coalesce", "spec": {"a": ["b"], "ignore": 5}}],
+        [{"operation": "default", "spec": {"a..b": 1}}],
+        [{"operation": "merge", "spec": {"target": None, "sources": ["a"]}}],
     ],
 )
 def test_malformed_operations_are_refused(ops):

@@ -75,3 +75,13 @@ def test_bad_action_definitions_are_refused_at_save(client):
     for node, code in cases:
         response = client.post("/v1/workflows", json={"name": "bad-action", "nodes": [trigger(), node], "edges": [edge("start", "a")]})
         assert response.status_code == 400 and response.json["code"] == code, (node, response.json)
+
+
+def test_a_scalar_step_output_is_stored_and_read_back(client):
+    nodes = [trigger(), action("pick", "transform", transforms=[{"operation": "extract", "spec": {"path": "workflow.v"}}]),
+             action("out", "set_output", output={"got": "${pick}"})]
+    workflow_id = active_workflow(client, nodes, [edge("start", "pick"), edge("pick", "out")])
+    for value in ("123", 42, True, "text"):
+        result = run_to_end(client, workflow_id, {"v": value})
+        assert result["status"] == "completed" and result["finalOutput"] == {"got": value}, result
+        assert result["stepResults"][0]["output"] == value

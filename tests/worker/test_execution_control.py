@@ -62,7 +62,7 @@ def test_retry_of_a_failed_execution_reruns_only_the_failed_node_and_what_follow
     assert calls.count("/n3") == 2 and calls.count("/n4") == calls.count("/n5") == 1
     results = client.get(f"/v1/executions/{failed['executionId']}/results").json
     n3 = next(s for s in results["stepResults"] if s["nodeId"] == "n3")
-    assert [a["outcome"] for a in n3["attempts"]] == ["4xx", "completed"]
+    assert [a["outcome"] for a in n3["attempts"]] == ["4xx", "manual_retry", "completed"]
     status = client.get(f"/v1/executions/{failed['executionId']}").json
     assert status["currentStepNumber"] == status["totalSteps"] == 5
     again = client.post(f"/v1/executions/{failed['executionId']}/retry")
@@ -119,3 +119,38 @@ def test_a_delay_node_waits_without_failing_and_then_continues(client):
     assert time.monotonic() - began >= 0.5
     wait = next(s for s in result["stepResults"] if s["nodeId"] == "wait")
     assert wait["output"]["delayedSeconds"] == 0.5
+
+
+def test_a_deadline_that_passes_during_a_call_fails_the_execution_as_a_timeout(client, provider):
+    provider.route("POST", "/slow", lambda _b, _h: (time.sleep(2), (200, {}))[1])
+    config = provider_config(client, provider.url)
+    nodes = [trigger(), executor("slow", config, "/slow"), executor("after", config, "/after")]
+    body = {"name": unique(), "timeoutSeconds": 1, "nodes": nodes, "edges": [edge("start", "slow"), edge("slow", "after")]}
+    workflow_id = client.post("/v1/workflows", json=body).json["workflowId"]
+    client.post(f"/v1/workflows/{workflow_id}/activate")
+    execution_id = start(client, workflow_id, {}).json["executionId"]
+    wait_for(lambda: _status(client, execution_id) == "failed", 10)
+    assert client.get(f"/v1/executions/{execution_id}").json["errorMessage"].startswith("execution timeout: exceeded its 1s deadline")
+    time.sleep(1.5)
+    assert provider.calls("POST", "/after") == []
+
+
+def test_a_step_left_behind_by_a_finished_execution_is_closed_not_resent(app, client, provider):
+    from datetime import timedelta
+
+    from core.models import utcnow
+    from core.recovery import sweep
+
+    config = provider_config(client, provider.url)
+    workflow_id = active_workflow(client, [trigger(), executor("call", config, "/x")], [edge("start", "call")])
+    output, _ = executions_service.start(workflow_id, {}, unique("key"), SYSTEM, _DroppingDispatcher())
+    execution_id = output["executionId"]
+    # The worker running the trigger died, then the execution failed by its deadline.
+    Step.update(status="running", attempt=1, attempts=[{"attempt": 1, "outcome": "running"}],
+                lease_expires_at=utcnow() - timedelta(seconds=1)).where(Step.execution == execution_id).execute()
+    Execution.update(status="failed", error_message="execution timeout").where(Execution.id == execution_id).execute()
+    engine = Engine(_DroppingDispatcher(), app.extensions["flowker"].settings)
+    assert engine.run_node(execution_id, "start") == "terminal"
+    step = Step.get(Step.execution == execution_id)
+    assert step.status == "cancelled" and step.attempts[0]["outcome"] == "abandoned"
+    assert sweep(_DroppingDispatcher(), 0)["redispatched"] == 0

@@ -57,4 +57,5 @@ def test_provider_calls_over_the_limit_stop_retries_and_fail(app, client, provid
     dispatcher.queue.clear()
     execution = _run_all(engine, dispatcher, output["executionId"])
     assert execution.status == "failed" and execution.provider_calls == 2
+    assert "no retry: limit reached: 2 provider calls per execution" in execution.error_message
     assert len(provider.calls("POST", "/down")) == 2
