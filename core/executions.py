@@ -78,12 +78,15 @@ def _replay(record: IdempotencyRecord, print_: str) -> dict:
 
 def start(
     workflow_id, input_data: dict, idempotency_key: str, caller: Caller, dispatcher: Dispatcher,
-    default_timeout_s: int = DEFAULT_EXECUTION_TIMEOUT_SECONDS,
+    default_timeout_s: int = DEFAULT_EXECUTION_TIMEOUT_SECONDS, trigger_node_id: str | None = None,
+    fingerprint_input=None,
 ) -> tuple[dict, bool]:
     """Start an execution of an active workflow, or replay the one made with this key.
 
     The execution must finish within the workflow's ``timeoutSeconds`` (else
-    ``default_timeout_s``). Returns (CreateOutput, created). Raises 400 FLK-0509 (key missing or longer than 255),
+    ``default_timeout_s``). ``trigger_node_id`` names the trigger that fired (a webhook or a
+    schedule); by default the first manual trigger, else the first trigger.
+    ``fingerprint_input`` (default: ``input_data``) is what a replayed key must match. Returns (CreateOutput, created). Raises 400 FLK-0509 (key missing or longer than 255),
     404 FLK-0100, 422 FLK-0501 (workflow not active), 422 FLK-0510 (key reused with a
     different body).
     """
@@ -97,7 +100,7 @@ def start(
     workflow = Workflow.get_or_none(Workflow.id == workflow_id)
     if workflow is None:
         raise NotFound("FLK-0100", "workflow not found")
-    print_ = fingerprint(input_data)
+    print_ = fingerprint(input_data if fingerprint_input is None else fingerprint_input)
     now = utcnow()
     record = IdempotencyRecord.get_or_none(
         (IdempotencyRecord.workflow_id == workflow.id) & (IdempotencyRecord.key == key) & (IdempotencyRecord.expires_at > now)
@@ -108,7 +111,11 @@ def start(
         raise Unprocessable("FLK-0501", "workflow is not active")
     graph = load_graph(str(workflow.id), workflow.version)
     triggers = graph.triggers()
-    fired = triggers[0]
+    if trigger_node_id is not None:
+        fired = trigger_node_id
+    else:
+        manual = [t for t in triggers if (graph.nodes[t].get("data") or {}).get("triggerType", "manual") == "manual"]
+        fired = (manual or triggers)[0]
     try:
         with db.transaction():
             IdempotencyRecord.delete().where(

@@ -214,6 +214,51 @@ class AuditEvent(BaseModel):
         )
 
 
+class WebhookRoute(BaseModel):
+    """(method, normalised path) → the active workflow and trigger node it starts. In the
+    database, so every web process sees an activation or deactivation at once."""
+
+    method = peewee.CharField(max_length=8)
+    path = peewee.CharField(max_length=200)
+    workflow_id = peewee.UUIDField()
+    trigger_node_id = peewee.CharField(max_length=50)
+    created_at = peewee.DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("method", "path"), True), (("workflow_id",), False))
+
+
+class WebhookReplay(BaseModel):
+    """Signatures already accepted, kept until they could no longer pass the time check."""
+
+    signature = peewee.CharField(max_length=128, unique=True)
+    expires_at = peewee.DateTimeField(index=True)
+
+
+class ScheduleSlot(BaseModel):
+    """One fired (or firing) schedule slot; the unique index makes each slot fire once."""
+
+    workflow_id = peewee.UUIDField()
+    trigger_node_id = peewee.CharField(max_length=50)
+    slot_at = peewee.DateTimeField()
+    execution_id = peewee.UUIDField(null=True)
+    created_at = peewee.DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("workflow_id", "trigger_node_id", "slot_at"), True),)
+
+
+class ScheduleCursor(BaseModel):
+    """Up to when a schedule trigger's slots were considered (UTC)."""
+
+    workflow_id = peewee.UUIDField()
+    trigger_node_id = peewee.CharField(max_length=50)
+    checked_until = peewee.DateTimeField()
+
+    class Meta:
+        indexes = ((("workflow_id", "trigger_node_id"), True),)
+
+
 ALL_MODELS = [
     SchemaMigration,
     Workflow,
@@ -224,4 +269,8 @@ ALL_MODELS = [
     IdempotencyRecord,
     Step,
     AuditEvent,
+    WebhookRoute,
+    WebhookReplay,
+    ScheduleSlot,
+    ScheduleCursor,
 ]

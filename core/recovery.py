@@ -19,7 +19,7 @@ from datetime import timedelta
 
 from core.dispatch import Dispatcher
 from core.engine import expire_execution
-from core.models import Execution, Step, utcnow
+from core.models import Execution, IdempotencyRecord, Step, utcnow
 
 # Most steps re-sent by one sweep; the next sweep takes the rest.
 DEFAULT_BATCH = 500
@@ -61,3 +61,13 @@ def sweep(dispatcher: Dispatcher, redispatch_after_s: float, batch: int = DEFAUL
     for execution in overdue:
         expired += expire_execution(execution.id, now)
     return {"redispatched": redispatched, "reclaimed": reclaimed, "expired": expired}
+
+
+def expire_records(now=None) -> int:
+    """Delete idempotency records past their expiry (24 h) and webhook signatures that can
+    no longer pass the time check. Returns how many rows went."""
+    from core.webhooks import purge_replays  # webhooks imports the engine, which imports this package's peers
+
+    now = now or utcnow()
+    gone = IdempotencyRecord.delete().where(IdempotencyRecord.expires_at < now).execute()
+    return gone + purge_replays(now)

@@ -11,7 +11,8 @@ import uuid
 
 import peewee
 
-from core import audit, db
+from core import audit, db, schedules, webhooks
+from core.secrets import MASK
 from core.caller import Caller
 from core.errors import BadRequest, Conflict, NotFound, Unprocessable
 from core import executor_configs
@@ -44,7 +45,7 @@ def serialize(row: Workflow) -> dict:
         "id": str(row.id),
         "name": row.name,
         "status": row.status,
-        "nodes": row.nodes or [],
+        "nodes": [_masked(node) for node in row.nodes or []],
         "edges": row.edges or [],
         "version": row.version,
         "timeoutSeconds": row.timeout_seconds,
@@ -57,7 +58,35 @@ def serialize(row: Workflow) -> dict:
         out["metadata"] = row.metadata
     if row.timeout_seconds is None:
         del out["timeoutSeconds"]
+    if row.status == "active":
+        fire_times = {
+            node["id"]: [rfc3339(t) for t in schedules.next_fire_times(node["data"], utcnow())]
+            for node in row.nodes or [] if node.get("type") == "trigger" and (node.get("data") or {}).get("triggerType") == "schedule"
+        }
+        if fire_times:
+            out["nextFireTimes"] = fire_times
     return out
+
+
+def _masked(node: dict) -> dict:
+    """Trigger secrets (webhook token, signing secret) are never shown."""
+    data = node.get("data") or {}
+    if node.get("type") != "trigger" or not any(data.get(k) for k in webhooks.SECRET_KEYS):
+        return node
+    return {**node, "data": {**data, **{k: MASK for k in webhooks.SECRET_KEYS if data.get(k)}}}
+
+
+def _keep_masked_secrets(nodes: list, old_nodes: list) -> list:
+    """An update that sends back a masked trigger secret keeps the stored one."""
+    old = {n.get("id"): (n.get("data") or {}) for n in old_nodes or []}
+    kept = []
+    for node in nodes:
+        data = node.get("data") or {}
+        if node.get("type") == "trigger" and any(data.get(k) == MASK for k in webhooks.SECRET_KEYS):
+            data = {**data, **{k: old.get(node.get("id"), {}).get(k) for k in webhooks.SECRET_KEYS if data.get(k) == MASK}}
+            node = {**node, "data": {k: v for k, v in data.items() if v is not None}}
+        kept.append(node)
+    return kept
 
 
 def _check_timeout(value) -> int | None:
@@ -158,6 +187,11 @@ def _check_trigger(node_id: str, data: dict) -> None:
     problem = schema_problem(spec.schema, data)
     if problem:
         raise BadRequest("FLK-0126", f"node {node_id!r}: invalid {kind} trigger: {problem}")
+    if kind == "schedule":
+        try:
+            schedules.check(data)
+        except schedules.ScheduleError as exc:
+            raise BadRequest("FLK-0126", f"node {node_id!r}: {exc}") from None
 
 
 def _check_request_parts(node_id: str, data: dict) -> None:
@@ -321,7 +355,7 @@ def update(workflow_id, body: dict, caller: Caller) -> dict:
         raise Unprocessable("FLK-0103", "cannot modify non-draft workflow")
     name = _check_name(body.get("name"))
     timeout = _check_timeout(body.get("timeoutSeconds"))
-    nodes, edges = body.get("nodes") or [], body.get("edges") or []
+    nodes, edges = _keep_masked_secrets(body.get("nodes") or [], row.nodes), body.get("edges") or []
     _validate_definition(nodes, edges)
     metadata = dict(row.metadata or {})
     metadata.update(body.get("metadata") or {})
@@ -346,6 +380,7 @@ def delete(workflow_id, caller: Caller) -> None:
     if row.status == "active":
         raise Unprocessable("FLK-0103", "cannot delete an active workflow; deactivate it first")
     with db.transaction():
+        webhooks.unregister(row.id)
         deleted = Workflow.delete().where((Workflow.id == row.id) & (Workflow.status == row.status)).execute()
         if deleted != 1:
             raise Conflict("FLK-0350", "the workflow was changed by another request; retry")
@@ -381,6 +416,7 @@ def activate(workflow_id, caller: Caller) -> dict:
         raise Unprocessable("FLK-0102", f"invalid workflow status transition: {row.status} -> active")
     with db.transaction():
         _compare_and_set(row, "draft", status="active")
+        webhooks.register(row.id, graph)
         WorkflowVersion.insert(
             workflow_id=row.id, version=row.version, definition={"nodes": row.nodes, "edges": row.edges}
         ).on_conflict_ignore().execute()
@@ -394,6 +430,7 @@ def _transition(workflow_id, caller: Caller, source: str, target: str, event: st
         raise Unprocessable("FLK-0102", f"invalid workflow status transition: {row.status} -> {target}")
     with db.transaction():
         _compare_and_set(row, source, status=target)
+        webhooks.unregister(row.id)
         audit.record(event, action, "workflow", row.id, caller, {"workflow.name": row.name})
     return serialize(row)
 

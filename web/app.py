@@ -56,9 +56,9 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     api = _Api(app, spec_kwargs={"info": {"description": "Workflow orchestration for financial operations."}})
     api.spec.components.security_scheme("ApiKey", {"type": "apiKey", "in": "header", "name": "X-API-Key"})
 
-    from web.routes import catalog, executions, executor_configs, health, provider_configs, workflows
+    from web.routes import catalog, executions, executor_configs, health, provider_configs, webhooks, workflows
 
-    for module in (health, workflows, executions, provider_configs, executor_configs, catalog):
+    for module in (health, workflows, executions, provider_configs, executor_configs, catalog, webhooks):
         api.register_blueprint(module.blp)
     errors.register(app)
 
@@ -73,6 +73,10 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     @app.before_request
     def _before():
         g.request_id = request.headers.get("X-Request-Id") or str(uuid.uuid4())
+        if request.endpoint == "webhooks.receive_webhook":
+            request.max_content_length = MAX_EXECUTION_BODY_BYTES
+            if (request.content_length or 0) > MAX_EXECUTION_BODY_BYTES:
+                raise PayloadTooLarge("FLK-0363", "webhook body must not exceed 1 MiB")
         if request.endpoint == "executions.start_execution":
             request.max_content_length = MAX_EXECUTION_BODY_BYTES
             if (request.content_length or 0) > MAX_EXECUTION_BODY_BYTES:
@@ -93,7 +97,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
             limit = request.max_content_length
             if len(request.get_data(cache=True)) >= limit:
                 raise RequestEntityTooLarge()
-        if request.method in ("POST", "PUT", "PATCH") and (request.content_length or request.headers.get("Transfer-Encoding")):
+        webhook = request.endpoint == "webhooks.receive_webhook"  # parses its own body, any content type
+        if not webhook and request.method in ("POST", "PUT", "PATCH") and (request.content_length or request.headers.get("Transfer-Encoding")):
             if not request.is_json:
                 raise BadRequest("FLK-0001", "invalid request body: Content-Type must be application/json")
 
@@ -114,7 +119,7 @@ class _Api(Api):
 def _authenticate(key_hashes: dict[str, str]) -> Caller:
     """API key check for /v1 routes when keys are configured; returns the caller."""
     ip = request.remote_addr or "0.0.0.0"
-    if not key_hashes or not request.path.startswith("/v1/"):
+    if not key_hashes or not request.path.startswith("/v1/") or request.path.startswith("/v1/webhooks/"):
         return Caller("user", "anonymous", ip)
     supplied = hashlib.sha256(request.headers.get("X-API-Key", "").encode()).hexdigest()
     for digest, key_id in key_hashes.items():

@@ -13,7 +13,7 @@ from core import errors
 log = logging.getLogger(__name__)
 
 # Endpoints with their own "body too large" code.
-_TOO_LARGE_CODES = {"executions.start_execution": "FLK-0506"}
+_TOO_LARGE_CODES = {"executions.start_execution": "FLK-0506", "webhooks.receive_webhook": "FLK-0363"}
 
 
 def _flatten(messages, prefix: str = "") -> list[str]:

@@ -35,6 +35,8 @@ def midaz_config(client, bank) -> str:
 
 
 def from_template(client, template_id: str, params: dict) -> str:
+    if template_id == "tracer-midaz-validation":  # each workflow needs its own webhook route
+        params = {"webhookPath": f"/{unique('hook')}", **params}
     response = client.post("/v1/workflows/from-template", json={"templateId": template_id, "params": {"workflowName": unique(), **params}})
     assert response.status_code == 201, response.json
     workflow_id = response.json["workflowId"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 
 def test_health_readyz_and_version_answer(client):
     assert client.get("/health").json["status"] == "healthy"
@@ -17,7 +19,7 @@ def test_openapi_document_describes_every_route(client, app):
     for rule in app.url_map.iter_rules():
         if rule.endpoint in ("static", "swagger_assets") or rule.rule.startswith(("/docs", "/openapi")):
             continue
-        path = rule.rule.replace("<", "{").replace(">", "}")
+        path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule)
         for method in rule.methods - {"HEAD", "OPTIONS"}:
             assert (path, method) in documented, (path, method)
     execution_post = spec["paths"]["/v1/workflows/{workflow_id}/executions"]["post"]
