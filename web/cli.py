@@ -57,7 +57,22 @@ def _worker(args, settings: Settings) -> int:
     return 0
 
 
+def fake_clock(spec: str):
+    """``"<ISO UTC start>@<rate>"`` → a clock starting there and running ``rate`` times
+    faster than real time. For rehearsing schedules (FLOWKER_SCHEDULER_FAKE_CLOCK); never
+    set it in production."""
+    import time
+    from datetime import datetime, timedelta
+
+    start_text, _, rate_text = spec.partition("@")
+    start = datetime.fromisoformat(start_text.replace("Z", "+00:00")).replace(tzinfo=None)
+    rate, origin = float(rate_text or 1), time.monotonic()
+    return lambda: start + timedelta(seconds=(time.monotonic() - origin) * rate)
+
+
 def _scheduler(args, settings: Settings) -> int:
+    import os
+
     from scheduler.sweeper import run_sweeper
     from web.runtime import build_runtime
 
@@ -65,8 +80,9 @@ def _scheduler(args, settings: Settings) -> int:
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
+    clock = fake_clock(os.environ["FLOWKER_SCHEDULER_FAKE_CLOCK"]) if os.environ.get("FLOWKER_SCHEDULER_FAKE_CLOCK") else None
     print("Flowker scheduler running", flush=True)
-    run_sweeper(runtime.dispatcher, settings, stop)
+    run_sweeper(runtime.dispatcher, settings, stop, clock)
     runtime.broker.close()
     return 0
 

@@ -71,6 +71,10 @@ class WorkflowOutSchema(Schema):
     metadata = fields.Dict()
     version = fields.Integer()
     timeoutSeconds = fields.Integer()
+    nextFireTimes = fields.Dict(
+        keys=fields.String(), values=fields.List(fields.String()),
+        metadata={"description": "active workflows: the next slots of each schedule trigger, by node id"},
+    )
     createdAt = fields.String(metadata={"format": "date-time"})
     updatedAt = fields.String(metadata={"format": "date-time"})
 

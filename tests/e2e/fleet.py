@@ -55,25 +55,36 @@ class Fleet:
     def migrate(self) -> None:
         subprocess.run([str(BIN / "flowker"), "migrate"], cwd=ROOT, env=self.env, check=True, timeout=60)
 
-    def start_web(self) -> str:
+    def start_web(self, name: str = "web") -> str:
+        """Start a gunicorn web process; returns its URL (the first one is ``self.url``)."""
         port = free_port()
-        self._spawn("web", [str(BIN / "gunicorn"), "--bind", f"127.0.0.1:{port}", "--workers", "2", "--threads", "8", "web.app:create_app()"])
-        self.url = f"http://127.0.0.1:{port}"
+        self._spawn(name, [str(BIN / "gunicorn"), "--bind", f"127.0.0.1:{port}", "--workers", "2", "--threads", "8", "web.app:create_app()"])
+        url = f"http://127.0.0.1:{port}"
+        self.url = self.url or url
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:
-                if requests.get(self.url + "/readyz", timeout=1).status_code == 200:
-                    return self.url
+                if requests.get(url + "/readyz", timeout=1).status_code == 200:
+                    return url
             except requests.RequestException:
                 pass
             time.sleep(0.2)
-        raise RuntimeError("web did not become ready; see " + str(self.log_dir / "web.log"))
+        raise RuntimeError(f"{name} did not become ready; see " + str(self.log_dir / f"{name}.log"))
 
     def start_worker(self, name: str, threads: int = 8) -> subprocess.Popen:
         return self._spawn(name, [str(BIN / "flowker"), "worker", "--threads", str(threads)])
 
-    def start_scheduler(self) -> subprocess.Popen:
-        return self._spawn("scheduler", [str(BIN / "flowker"), "scheduler"])
+    def start_scheduler(self, name: str = "scheduler", **env: str) -> subprocess.Popen:
+        process = self._spawn_env(name, [str(BIN / "flowker"), "scheduler"], env)
+        return process
+
+    def _spawn_env(self, name: str, args: list[str], env: dict) -> subprocess.Popen:
+        saved = self.env
+        self.env = {**saved, **env}
+        try:
+            return self._spawn(name, args)
+        finally:
+            self.env = saved
 
     def kill(self, name: str) -> None:
         """SIGKILL one process (no chance to ack, release or clean up)."""
