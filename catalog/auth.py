@@ -23,9 +23,11 @@ with a fresh one (``catalog.transport``). Error messages never contain a credent
 from __future__ import annotations
 
 import base64
+import hashlib
 import threading
 import time
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import requests
 
@@ -51,8 +53,30 @@ class AuthError(Exception):
     """Credentials could not be obtained or applied (message free of secrets)."""
 
 
+_OPTIONAL_TEXT = ("header_name", "prefix", "query_param_name", "audience")
+_URL_FIELDS = ("token_url", "issuer_url")
+
+
+def _clean_text(value: str) -> bool:
+    """Usable in a header: no control characters, no surrounding spaces."""
+    return value == value.strip() and value.isprintable()
+
+
+def check_url_field(value) -> bool:
+    """An http(s) URL with a host, a valid port, and no credentials in it."""
+    if not isinstance(value, str) or any(c.isspace() for c in value):
+        return False
+    parts = urlsplit(value)
+    try:
+        parts.port
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname) and parts.username is None and parts.password is None
+
+
 def check_auth(auth) -> str | None:
-    """Problem with an ``auth`` block, or None when it is usable."""
+    """Problem with an ``auth`` block, or None when it is usable. Messages name fields,
+    never values."""
     if auth is None:
         return None
     if not isinstance(auth, dict):
@@ -62,7 +86,15 @@ def check_auth(auth) -> str | None:
         return f"auth.type must be one of {', '.join(AUTH_TYPES)}"
     for field in _REQUIRED.get(kind, ()):
         if not isinstance(auth.get(field), str) or not auth[field]:
-            return f"{kind} auth needs a non-empty {field}"
+            return f"{kind} auth needs a non-empty text {field}"
+        if not _clean_text(auth[field]):
+            return f"auth.{field} must not hold control characters or surrounding spaces"
+    for field in _OPTIONAL_TEXT:
+        if field in auth and (not isinstance(auth[field], str) or not _clean_text(auth[field])):
+            return f"auth.{field} must be text without control characters"
+    for field in _URL_FIELDS:
+        if field in auth and not check_url_field(auth[field]):
+            return f"auth.{field} must be an http(s) URL with a host and no credentials"
     if kind == "api_key" and auth.get("location", "header") not in ("header", "query"):
         return "api_key auth location must be header or query"
     if kind in TOKEN_TYPES:
@@ -71,6 +103,9 @@ def check_auth(auth) -> str | None:
         scopes = auth.get("scopes", [])
         if not isinstance(scopes, list) or not all(isinstance(s, str) for s in scopes):
             return "auth.scopes must be a list of strings"
+        extra = auth.get("extra_params", {})
+        if not isinstance(extra, dict) or not all(isinstance(v, (str, int, float, bool)) for v in extra.values()):
+            return "auth.extra_params must be an object of text or number values"
     return None
 
 
@@ -95,9 +130,17 @@ class TokenCache:
         with self._guard:
             return self._locks.setdefault(key, threading.Lock())
 
+    @staticmethod
+    def _key(endpoint: str, auth: dict) -> tuple:
+        # The secret is part of the key (hashed): a configuration with a wrong secret must
+        # never borrow a token fetched with the right one.
+        secret = hashlib.sha256(auth["client_secret"].encode()).hexdigest()
+        return (endpoint, auth["client_id"], secret, tuple(auth.get("scopes") or ()), auth.get("audience"),
+                auth.get("token_endpoint_auth_method", "client_secret_basic"))
+
     def token(self, auth: dict, allow_private: bool) -> _Token:
         endpoint = self.token_endpoint(auth, allow_private)
-        key = (endpoint, auth["client_id"], tuple(auth.get("scopes") or ()), auth.get("audience"))
+        key = self._key(endpoint, auth)
         token = self._tokens.get(key)
         if token and time.monotonic() < token.refresh_at:
             return token
@@ -110,9 +153,7 @@ class TokenCache:
             return token
 
     def invalidate(self, auth: dict, allow_private: bool) -> None:
-        endpoint = self.token_endpoint(auth, allow_private)
-        key = (endpoint, auth["client_id"], tuple(auth.get("scopes") or ()), auth.get("audience"))
-        self._tokens.pop(key, None)
+        self._tokens.pop(self._key(self.token_endpoint(auth, allow_private), auth), None)
 
     def token_endpoint(self, auth: dict, allow_private: bool) -> str:
         if auth["type"] == "oauth2_client_credentials":
@@ -124,11 +165,13 @@ class TokenCache:
         url = f"{issuer}/.well-known/openid-configuration"
         response = _request("GET", url, allow_private)
         if response.status_code != 200:
-            raise AuthError(f"OIDC discovery at {url} answered HTTP {response.status_code}")
+            raise AuthError(f"OIDC discovery at {_safe(url)} answered HTTP {response.status_code}")
         try:
             endpoint = response.json()["token_endpoint"]
         except (ValueError, KeyError, TypeError):
-            raise AuthError(f"OIDC discovery document at {url} has no token_endpoint") from None
+            raise AuthError(f"OIDC discovery document at {_safe(url)} has no token_endpoint") from None
+        if not check_url_field(endpoint):
+            raise AuthError(f"OIDC discovery document at {_safe(url)} names an unusable token_endpoint")
         self._discovery[issuer] = (endpoint, time.monotonic() + DISCOVERY_TTL_S)
         return endpoint
 
@@ -153,13 +196,13 @@ class TokenCache:
                 reason = f" ({response.json().get('error')})"
             except (ValueError, AttributeError):
                 pass
-            raise AuthError(f"token endpoint {endpoint} answered HTTP {response.status_code}{reason}")
+            raise AuthError(f"token endpoint {_safe(endpoint)} answered HTTP {response.status_code}{reason}")
         try:
             payload = response.json()
             value = payload["access_token"]
             lifetime = float(payload.get("expires_in") or 300)
         except (ValueError, KeyError, TypeError):
-            raise AuthError(f"token endpoint {endpoint} answered without an access_token") from None
+            raise AuthError(f"token endpoint {_safe(endpoint)} answered without an access_token") from None
         margin = min(DEFAULT_REFRESH_BEFORE_S, lifetime / 10)
         return _Token(value, payload.get("token_type") or "Bearer", time.monotonic() + lifetime - margin)
 
@@ -170,8 +213,18 @@ def _request(method: str, url: str, allow_private: bool, **kwargs) -> requests.R
         return requests.request(method, url, timeout=TOKEN_TIMEOUT_S, allow_redirects=False, **kwargs)
     except EgressDenied as exc:
         raise AuthError(f"egress refused: {exc}") from None
-    except requests.RequestException as exc:
-        raise AuthError(f"{method} {url} failed: {type(exc).__name__}") from None
+    except (requests.RequestException, ValueError) as exc:
+        raise AuthError(f"{method} {_safe(url)} failed: {type(exc).__name__}") from None
+
+
+def _safe(url: str) -> str:
+    """scheme://host[:port]/path — no credentials, no query (they may hold secrets)."""
+    parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    return f"{parts.scheme}://{parts.hostname or ''}{f':{port}' if port else ''}{parts.path}"
 
 
 TOKENS = TokenCache()

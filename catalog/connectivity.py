@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import time
 from typing import Callable
-from urllib.parse import urlsplit
 
 import requests
 
 from catalog import auth as authn
+from catalog.auth import check_url_field
 from catalog.egress import EgressDenied, check_url
+from catalog.transport import safe_url
 from core.models import utcnow
 from core.timefmt import rfc3339
 
@@ -52,9 +53,8 @@ def make_test(base_keys: tuple[str, ...], credentials: Callable[[dict], tuple[di
 
     def test(config: dict, allow_private: bool) -> dict:
         base = next((config[k] for k in base_keys if isinstance(config.get(k), str) and config[k]), None)
-        parts = urlsplit(base) if base else None
-        if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
-            return {"error": {"code": "FLK-0340", "message": "configuration has no usable base URL (scheme and host)"}}
+        if not check_url_field(base):
+            return {"error": {"code": "FLK-0340", "message": "configuration has no usable base URL (scheme, host, valid port)"}}
         try:
             check_url(base, allow_private)
         except EgressDenied as exc:
@@ -101,13 +101,13 @@ def _credentials(headers: dict, auth, allow_private: bool) -> tuple[dict, dict]:
 def _connectivity(base: str, allow_private: bool) -> dict:
     try:
         response, ms, _ = _get(base, {}, {}, allow_private)
-    except (requests.RequestException, EgressDenied) as exc:
+    except (requests.RequestException, EgressDenied, ValueError) as exc:
         return {"name": "connectivity", "status": "failed", "durationMs": 0, "error": f"request failed: {type(exc).__name__}"}
     ok = 200 <= response.status_code < 500
     return {
         "name": "connectivity", "status": "passed" if ok else "failed", "durationMs": ms,
         "message": "Provider is reachable" if ok else f"unexpected status code: {response.status_code}",
-        "details": {"statusCode": response.status_code, "responseTimeMs": ms, "url": base},
+        "details": {"statusCode": response.status_code, "responseTimeMs": ms, "url": safe_url(base)},
     }
 
 
@@ -117,10 +117,11 @@ def _authentication(base: str, headers: dict, auth, allow_private: bool) -> dict
         response, ms, _ = _get(base, sent, params, allow_private)
     except authn.AuthError as exc:
         return {"name": "authentication", "status": "failed", "durationMs": 0, "error": str(exc)}
-    except (requests.RequestException, EgressDenied) as exc:
+    except (requests.RequestException, EgressDenied, ValueError) as exc:
         return {"name": "authentication", "status": "failed", "durationMs": 0, "error": f"authenticated request failed: {type(exc).__name__}"}
     code = response.status_code
-    details = {"statusCode": code, "responseTimeMs": ms, "hasCredentials": True, "headerCount": len(headers)}
+    details = {"statusCode": code, "responseTimeMs": ms, "hasApiKey": "X-API-Key" in headers or (auth or {}).get("type") == "api_key",
+               "hasCredentials": True, "headerCount": len(headers)}
     if 200 <= code < 300:
         return {"name": "authentication", "status": "passed", "durationMs": ms, "message": "Authentication successful", "details": details}
     if code in (401, 403):
@@ -137,7 +138,7 @@ def _end_to_end(base: str, headers: dict, auth, allow_private: bool) -> dict:
         response, ms, size = _get(base, sent, params, allow_private, read_body=True)
     except authn.AuthError as exc:
         return {"name": "end_to_end", "status": "failed", "durationMs": 0, "error": str(exc)}
-    except (requests.RequestException, EgressDenied) as exc:
+    except (requests.RequestException, EgressDenied, ValueError) as exc:
         return {"name": "end_to_end", "status": "failed", "durationMs": 0, "error": f"request failed: {type(exc).__name__}"}
     ok = 200 <= response.status_code < 300
     return {

@@ -21,8 +21,11 @@ def check_url(url: str, allow_private: bool) -> None:
     """Raise EgressDenied unless every address of ``url``'s host is allowed."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise EgressDenied(f"only http(s) URLs with a host are allowed: {url!r}")
-    port = parts.port or (443 if parts.scheme == "https" else 80)
+        raise EgressDenied("only http(s) URLs with a host are allowed")
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        raise EgressDenied("the URL's port is not a valid port number") from None
     try:
         infos = socket.getaddrinfo(parts.hostname, port, proto=socket.IPPROTO_TCP)
     except (socket.gaierror, UnicodeError) as exc:

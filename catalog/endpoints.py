@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from catalog import connectivity
-from catalog.transport import OutboundRequest, join_url, send
+from catalog.auth import check_auth
+from catalog.transport import OutboundRequest, check_relative_path, join_url, send
 from core.executors import ENDPOINTS, ExecutorCall, ExecutorResult
 
 
@@ -29,5 +30,15 @@ def test(base_url: str, endpoint: dict, auth: dict | None, allow_private: bool) 
     return connectivity.make_test(("base_url",), lambda _config: ({}, auth))({"base_url": url}, allow_private)
 
 
+def check_path(path: str) -> str | None:
+    try:
+        check_relative_path(path)
+    except ValueError as exc:
+        return str(exc)
+    return None
+
+
 ENDPOINTS.run = run
 ENDPOINTS.test = test
+ENDPOINTS.check_auth = check_auth
+ENDPOINTS.check_path = check_path

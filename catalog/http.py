@@ -9,9 +9,7 @@ Provider configuration: ``base_url`` (http/https with a host), ``headers`` (text
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
-from catalog.auth import check_auth
+from catalog.auth import check_auth, check_url_field
 from catalog.connectivity import make_test
 from catalog.transport import OutboundRequest, join_url, send
 from core.executors import ExecutorCall, ExecutorResult, ExecutorSpec, ProviderSpec, register_executor, register_provider
@@ -41,17 +39,21 @@ EXECUTOR_SCHEMA = {"$schema": "https://json-schema.org/draft/2020-12/schema", "t
 
 
 def check_base_url(base) -> str | None:
-    parts = urlsplit(base) if isinstance(base, str) else None
-    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname or any(c.isspace() for c in base):
-        return "base_url must be an http(s) URL with a host"
+    """An http(s) URL with a host and a valid port, without credentials in it."""
+    if not check_url_field(base):
+        return "base_url must be an http(s) URL with a host and a valid port, without credentials (use auth)"
     return None
 
 
 def check_headers(headers) -> str | None:
     for name, value in (headers or {}).items():
-        if any(c in f"{name}{value}" for c in "\r\n\x00"):
-            return f"header {name!r} holds a line break or NUL"
+        if not isinstance(value, str) or not _clean(name) or not _clean(value):
+            return f"header {name!r} must be text without control characters or surrounding spaces"
     return None
+
+
+def _clean(text: str) -> bool:
+    return text == text.strip() and text.isprintable()
 
 
 def check_config(config: dict) -> str | None:

@@ -72,6 +72,9 @@ def credentials(config: dict) -> tuple[dict, None]:
 
 
 def check_config(config: dict) -> str | None:
+    key = config.get("api_key")
+    if isinstance(key, str) and (key != key.strip() or not key.isprintable()):
+        return "api_key must not hold control characters or surrounding spaces"
     return check_base_url(config.get("base_url")) or check_headers(config.get("headers"))
 
 

@@ -50,20 +50,34 @@ def join_url(base_url: str, path: str | None) -> str:
     """
     if not path:
         return base_url
-    if "://" in path or path.startswith("//") or "\\" in path:
-        raise ValueError(f"path must be relative to the provider's base URL, got {path!r}")
+    check_relative_path(path)
     url = urljoin(base_url.rstrip("/") + "/", path.lstrip("/"))
-    if origin(url) != origin(base_url):
-        raise ValueError(f"path {path!r} leaves the provider's base URL")
+    base_path = urlsplit(base_url).path.rstrip("/") + "/"
+    if origin(url) != origin(base_url) or not (urlsplit(url).path + "/").startswith(base_path):
+        raise ValueError("path leaves the provider's base URL")
     return url
+
+
+def check_relative_path(path: str) -> None:
+    """A path that stays under the base URL: no scheme, no ``//host``, no backslash, no
+    ``.``/``..`` segments (encoded or not). Raises ValueError."""
+    lowered = path.lower()
+    if "://" in path or path.startswith("//") or "\\" in path or any(c.isspace() for c in path):
+        raise ValueError("path must be relative to the provider's base URL")
+    segments = lowered.replace("%2e", ".").replace("%2f", "/").split("/")
+    if any(segment in (".", "..") for segment in segments):
+        raise ValueError("path must not hold '.' or '..' segments")
 
 
 def safe_url(url: str) -> str:
     """The URL without user info or query (they may carry secrets)."""
     parts = urlsplit(url)
     host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
+    try:
+        if parts.port:
+            host = f"{host}:{parts.port}"
+    except ValueError:
+        pass
     return f"{parts.scheme}://{host}{parts.path}"
 
 
@@ -145,8 +159,12 @@ def _attempt(request: OutboundRequest, call: ExecutorCall, deadline: float) -> E
         return ExecutorResult(None, f"timeout after {call.timeout_s:g}s calling {safe_url(url)}: {type(exc).__name__}", kind="timeout")
     except requests.ConnectionError:
         return ExecutorResult(None, f"connection to {safe_url(url)} failed", kind="connection")
-    except (requests.RequestException, ValueError) as exc:
-        return ExecutorResult(None, f"request to {safe_url(url)} failed: {exc}", kind="refused")
+    except ValueError as exc:
+        # Only our own size message is safe to repeat: others may quote a header value.
+        detail = str(exc) if str(exc).startswith("response body larger") else type(exc).__name__
+        return ExecutorResult(None, f"request to {safe_url(url)} failed: {detail}", kind="refused")
+    except requests.RequestException as exc:
+        return ExecutorResult(None, f"request to {safe_url(url)} failed: {type(exc).__name__}", kind="refused")
     output = {
         "status": response.status_code,
         "headers": {k: v.replace("\x00", "\ufffd") for k, v in response.headers.items()},

@@ -12,6 +12,7 @@ encrypted at rest and masked in responses, as for provider configurations.
 
 from __future__ import annotations
 
+import json
 from urllib.parse import urlsplit
 
 import peewee
@@ -20,7 +21,7 @@ from core import audit, db, secrets
 from core.caller import Caller
 from core.errors import BadRequest, Conflict, NotFound, Unprocessable
 from core.executors import ENDPOINTS
-from core.models import ExecutorConfiguration, utcnow
+from core.models import ExecutorConfiguration, Workflow, utcnow
 from core.pagination import PageRequest, paginate
 from core.timefmt import rfc3339
 
@@ -71,8 +72,13 @@ def _check(body: dict, complete: bool) -> dict:
         if not isinstance(base, str) or not base:
             raise _bad("FLK-0262", "baseUrl is required")
         parts = urlsplit(base)
-        if parts.scheme not in ("http", "https") or not parts.hostname or any(c.isspace() for c in base):
-            raise _bad("FLK-0263", "baseUrl must be an http(s) URL with a host")
+        try:
+            parts.port
+            valid = parts.scheme in ("http", "https") and parts.hostname and not any(c.isspace() for c in base)
+        except ValueError:
+            valid = False
+        if not valid or parts.username is not None:
+            raise _bad("FLK-0263", "baseUrl must be an http(s) URL with a host and a valid port, without credentials")
         if len(base) > 500:
             raise _bad("FLK-0264", "baseUrl must be at most 500 characters")
     endpoints = body.get("endpoints")
@@ -87,8 +93,8 @@ def _check(body: dict, complete: bool) -> dict:
                 raise _bad("FLK-0270", f"endpoint name {endpoint['name']!r} is used twice")
             names.add(endpoint["name"])
             path = endpoint.get("path")
-            if not isinstance(path, str) or not path.startswith("/") or "://" in path or any(c.isspace() for c in path):
-                raise _bad("FLK-0271", f"endpoints[{index}].path must start with / and stay on the base URL")
+            if not isinstance(path, str) or not path.startswith("/") or ENDPOINTS.check_path(path):
+                raise _bad("FLK-0271", f"endpoints[{index}].path must start with / and stay under the base URL")
             method = endpoint.get("method")
             if not isinstance(method, str) or not method:
                 raise _bad("FLK-0272", f"endpoints[{index}].method is required")
@@ -108,6 +114,10 @@ def _check(body: dict, complete: bool) -> dict:
             raise _bad("FLK-0269", f"authentication.type must be one of {', '.join(AUTH_TYPES)}")
         if not isinstance(auth.get("config", {}), dict):
             raise _bad("FLK-0266", "authentication.config must be an object")
+        if complete or auth.get("config"):
+            problem = ENDPOINTS.check_auth({"type": auth["type"], **(auth.get("config") or {})})
+            if problem and not (not complete and secrets.MASK in json.dumps(auth.get("config"))):
+                raise _bad("FLK-0266", f"authentication: {problem}")
     return body
 
 
@@ -204,12 +214,30 @@ def update(config_id, body: dict, caller: Caller) -> dict:
     return serialize(row)
 
 
+def users(config_id) -> list[str]:
+    """Ids of active workflows whose executor nodes use this configuration."""
+    wanted = str(config_id)
+    return [
+        str(workflow.id) for workflow in Workflow.select(Workflow.id, Workflow.nodes).where(Workflow.status == "active")
+        if any((node.get("data") or {}).get("executorConfigId") == wanted for node in workflow.nodes or [])
+    ]
+
+
+def _refuse_if_used(row) -> None:
+    in_use = users(row.id)
+    if in_use:
+        raise Conflict("FLK-0254", f"executor configuration is used by active workflows: {', '.join(in_use[:5])}")
+
+
 def delete(config_id, caller: Caller) -> None:
-    """Delete while unconfigured, configured or disabled. Raises 404 FLK-0250, 422 FLK-0252."""
+    """Delete while unconfigured, configured or disabled and unused by active workflows.
+    Raises 404 FLK-0250, 422 FLK-0252, 409 FLK-0254."""
     row = _get(config_id)
     if row.status not in DELETABLE:
         raise Unprocessable("FLK-0252", f"cannot delete executor configuration in status {row.status}")
     with db.transaction():
+        db.lock_for_update(ExecutorConfiguration.select().where(ExecutorConfiguration.id == row.id)).get_or_none()
+        _refuse_if_used(row)
         deleted = ExecutorConfiguration.delete().where(
             (ExecutorConfiguration.id == row.id) & (ExecutorConfiguration.status == row.status)
         ).execute()
@@ -231,9 +259,12 @@ def _move(config_id, caller: Caller, source: str, target: str, event: str, actio
 
 
 def configure(config_id, caller: Caller) -> dict:
-    """unconfigured → configured once base URL, endpoints and authentication are complete."""
+    """unconfigured → configured once base URL, endpoints and authentication are complete
+    (authentication checked with its secrets)."""
     def complete(row):
-        _check({"name": row.name, "baseUrl": row.base_url, "endpoints": row.endpoints, "authentication": row.authentication}, True)
+        auth = plain_auth(row)
+        plain = {"type": auth.pop("type"), "config": auth}
+        _check({"name": row.name, "baseUrl": row.base_url, "endpoints": row.endpoints, "authentication": plain}, True)
     return _move(config_id, caller, "unconfigured", "configured", "EXECUTOR_CONFIG_CONFIGURED", "CONFIGURE", complete)
 
 
@@ -260,8 +291,8 @@ def activate(config_id, caller: Caller) -> dict:
 
 
 def disable(config_id, caller: Caller) -> dict:
-    """active → disabled."""
-    return _move(config_id, caller, "active", "disabled", "EXECUTOR_CONFIG_DISABLED", "DISABLE")
+    """active → disabled; 409 FLK-0254 while an active workflow uses it."""
+    return _move(config_id, caller, "active", "disabled", "EXECUTOR_CONFIG_DISABLED", "DISABLE", _refuse_if_used)
 
 
 def enable(config_id, caller: Caller) -> dict:

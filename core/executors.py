@@ -143,6 +143,9 @@ class EndpointRuntime:
 
     run: Callable[[ExecutorCall], ExecutorResult] | None = None
     test: Callable[[str, dict, dict | None, bool], dict] | None = None
+    # Problems with an authentication block / an endpoint path, or None (messages name no values).
+    check_auth: Callable[[dict], str | None] = lambda auth: None
+    check_path: Callable[[str], str | None] = lambda path: None
 
 
 ENDPOINTS = EndpointRuntime()

@@ -10,12 +10,14 @@ shows. Lifecycle: created ``active``; ``active -disable-> disabled -enable-> act
 
 from __future__ import annotations
 
+import json
+
 import jsonschema
 import peewee
 
 from core import audit, db, secrets
 from core.caller import Caller
-from core.errors import BadRequest, Conflict, NotFound, Unprocessable
+from core.errors import BadRequest, Conflict, NotFound, Unavailable, Unprocessable
 from core.executors import PROVIDERS
 from core.models import ProviderConfiguration, Workflow, utcnow
 from core.pagination import PageRequest, paginate
@@ -47,8 +49,12 @@ def serialize(row: ProviderConfiguration) -> dict:
 
 
 def plain_config(row: ProviderConfiguration) -> dict:
-    """The configuration with its secrets decrypted, for the engine and the test only."""
-    return secrets.join(row.config, secrets.decrypt(row.secrets))
+    """The configuration with its secrets decrypted, for the engine and the test only.
+    Raises Unavailable FLK-0802 when no configured key decrypts them."""
+    try:
+        return secrets.join(row.config, secrets.decrypt(row.secrets))
+    except secrets.SecretsError as exc:
+        raise Unavailable("FLK-0802", str(exc)) from None
 
 
 def schema_problem(schema: dict, document) -> str | None:
@@ -58,10 +64,10 @@ def schema_problem(schema: dict, document) -> str | None:
     if error is None:
         return None
     where = "/".join(str(p) for p in error.absolute_path) or "(root)"
-    message = error.message
-    if error.validator in ("pattern", "format", "const", "enum", "maxLength", "minLength"):
-        message = f"invalid value ({error.validator} {error.validator_value!r})"  # never echo a value: it may be a secret
-    return f"{where}: {message}"
+    # Never echo the offending value: it may be a secret. Key names and schema values are safe.
+    if error.validator in ("required", "additionalProperties", "dependentRequired"):
+        return f"{where}: {error.message}"
+    return f"{where}: invalid value (must satisfy {error.validator} {json.dumps(error.validator_value)[:120]})"
 
 
 def _check_fields(body: dict, partial: bool) -> None:
@@ -177,6 +183,8 @@ def update(config_id, body: dict, caller: Caller) -> dict:
         candidate = secrets.join(body["config"], {
             path: value for path, value in stored.items() if secrets.value_at(body["config"], path) == secrets.MASK
         })
+        if secrets.MASK in json.dumps(candidate):
+            raise Unprocessable("FLK-0293", "config holds the mask \"********\" where no secret is stored; send the real value")
         public, found = _validated_config(provider, candidate)
         row.config, row.secrets = public, secrets.encrypt(found)
     if "name" in body:
@@ -200,12 +208,15 @@ def users(config_id) -> list[str]:
 
 
 def delete(config_id, caller: Caller) -> None:
-    """Delete. Raises 404 FLK-0290, 409 FLK-0288 when an active workflow uses it."""
+    """Delete. Raises 404 FLK-0290, 409 FLK-0288 when an active workflow uses it. The row is
+    locked first, so an activation that references it either finishes before (and is seen
+    here) or waits and then finds it gone."""
     row = _get(config_id)
-    in_use = users(row.id)
-    if in_use:
-        raise Conflict("FLK-0288", f"provider configuration is used by active workflows: {', '.join(in_use[:5])}")
     with db.transaction():
+        db.lock_for_update(ProviderConfiguration.select().where(ProviderConfiguration.id == row.id)).get_or_none()
+        in_use = users(row.id)
+        if in_use:
+            raise Conflict("FLK-0288", f"provider configuration is used by active workflows: {', '.join(in_use[:5])}")
         if ProviderConfiguration.delete().where(ProviderConfiguration.id == row.id).execute() != 1:
             raise Conflict("FLK-0350", "the provider configuration was changed by another request; retry")
         audit.record("PROVIDER_CONFIG_DELETED", "DELETE", "provider_config", row.id, caller, {"provider_config.id": str(row.id)})

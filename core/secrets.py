@@ -27,10 +27,11 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 MASK = "********"
 DEFAULT_KEY_FILE = "var/secret.key"
 _SECRET_WORDS = re.compile(
-    r"(password|passwd|passphrase|secret|token|api_?key|private_?key|authorization|cookie|credential|signature)",
+    r"(password|passwd|passphrase|passcode|secret|token|api_?keys?|private_?key|authorization|cookie|credential"
+    r"|signature|bearer|session)",
     re.IGNORECASE,
 )
-_WHOLE_WORDS = {"key", "pin", "otp", "cvv", "cvc", "jwt"}
+_WHOLE_WORDS = {"key", "keys", "pin", "otp", "cvv", "cvc", "jwt", "pass", "pwd", "refresh"}
 _lock = threading.Lock()
 _cipher: MultiFernet | None = None
 
@@ -55,7 +56,8 @@ def split(config, parent: str = ""):
             out = {}
             for key, item in value.items():
                 child = f"{path}/{key}"
-                if (secret_parent or is_secret_key(str(key))) and not isinstance(item, (dict, list)):
+                if secret_parent or is_secret_key(str(key)):
+                    # A secret key's whole value is secret, whatever its shape.
                     if item not in (None, ""):
                         secrets[child] = item
                         out[key] = MASK

@@ -24,7 +24,7 @@ from core.mapping import MappingError, validate_mappings
 from core.retry import RetryPolicy, RetryPolicyError
 from core.templating import compile_template
 from core.transforms import TransformError, validate_operations
-from core.models import ProviderConfiguration, Workflow, WorkflowVersion, utcnow
+from core.models import ExecutorConfiguration, ProviderConfiguration, Workflow, WorkflowVersion, utcnow
 from core.pagination import PageRequest, paginate
 from core.timefmt import rfc3339
 
@@ -415,6 +415,7 @@ def activate(workflow_id, caller: Caller) -> dict:
     if row.status != "draft":
         raise Unprocessable("FLK-0102", f"invalid workflow status transition: {row.status} -> active")
     with db.transaction():
+        _lock_configurations(graph)
         _compare_and_set(row, "draft", status="active")
         webhooks.register(row.id, graph)
         WorkflowVersion.insert(
@@ -422,6 +423,24 @@ def activate(workflow_id, caller: Caller) -> dict:
         ).on_conflict_ignore().execute()
         audit.record("WORKFLOW_ACTIVATED", "ACTIVATE", "workflow", row.id, caller, {"workflow.name": row.name})
     return serialize(row)
+
+
+def _lock_configurations(graph: Graph) -> None:
+    """Inside the activation's transaction: share-lock every configuration the executor
+    nodes use and check it is still there and active. A concurrent delete or disable either
+    committed before (and is seen here) or waits for this activation and then sees it."""
+    for node_id, node in graph.nodes.items():
+        data = node.get("data") or {}
+        if node["type"] != "executor":
+            continue
+        if data.get("executorConfigId"):
+            model, key, code, kind = ExecutorConfiguration, data["executorConfigId"], "FLK-0152", "executor"
+        else:
+            model, key, code, kind = ProviderConfiguration, data.get("providerConfigId"), "FLK-0150", "provider"
+        query = model.select(model.id, model.status).where(model.id == key)
+        row = (query.for_update("FOR SHARE") if db.is_postgres() else query).get_or_none()
+        if row is None or row.status != "active":
+            raise BadRequest(code, f"node {node_id!r}: {kind} configuration {key} is missing or not active")
 
 
 def _transition(workflow_id, caller: Caller, source: str, target: str, event: str, action: str) -> dict:

@@ -51,6 +51,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         JSON_SORT_KEYS=False,
     )
     app.json.sort_keys = False
+    app.url_map.strict_slashes = False  # a trailing slash is optional (contract §0)
     app.extensions["flowker"] = runtime
     app.config["FLOWKER_STARTED"] = time.time()
     api = _Api(app, spec_kwargs={"info": {"description": "Workflow orchestration for financial operations."}})

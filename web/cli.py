@@ -114,7 +114,12 @@ def _secrets(args, settings: Settings) -> int:
 
     db.connect(settings.database_url)
     secrets.configure()
-    print(f"re-encrypted the secrets of {rotate_secrets()} configurations with the newest key")
+    try:
+        count = rotate_secrets()
+    except Exception as exc:  # InvalidToken: none of the keys opens some stored secret
+        print(f"rotation stopped, nothing changed: a stored secret cannot be decrypted with FLOWKER_SECRET_KEYS ({type(exc).__name__})", file=sys.stderr)
+        return 1
+    print(f"re-encrypted the secrets of {count} configurations with the newest key")
     return 0
 
 

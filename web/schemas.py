@@ -161,7 +161,7 @@ class ProviderConfigInSchema(_In):
 
 class ProviderConfigPatchSchema(_In):
     name = fields.String()
-    description = fields.String()
+    description = fields.String(allow_none=True)
     providerId = fields.String()
     config = fields.Dict(keys=fields.String())
     metadata = fields.Dict(keys=fields.String())

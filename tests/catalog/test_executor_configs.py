@@ -72,3 +72,31 @@ def test_a_node_calls_the_named_endpoint_of_an_active_configuration(client, prov
     missing = {"id": "x", "type": "executor", "data": {"executorConfigId": config_id, "endpointName": "nope"}}
     response = client.post("/v1/workflows", json={"name": unique(), "nodes": [trigger(), missing], "edges": [edge("start", "x")]})
     assert response.status_code == 400 and response.json["code"] == "FLK-0153"
+
+
+def test_incomplete_authentication_is_refused_at_configure_not_at_test(client, provider):
+    body = _body(provider, authentication={"type": "bearer", "config": {}})
+    config_id = client.post("/v1/executors", json=body).json["id"]
+    refused = client.post(f"/v1/executors/{config_id}/configure")
+    assert refused.status_code == 400 and refused.json["code"] == "FLK-0266"
+
+
+def test_endpoint_paths_that_leave_the_base_url_are_refused(client, provider):
+    for path in ("//evil.test/x", "/\\evil.test", "/../../landing", "/a/%2e%2e/b"):
+        body = _body(provider, endpoints=[{"name": "e", "path": path, "method": "GET"}])
+        response = client.post("/v1/executors", json=body)
+        assert response.status_code == 400 and response.json["code"] == "FLK-0271", path
+
+
+def test_an_executor_configuration_used_by_an_active_workflow_cannot_be_disabled_or_deleted(client, provider):
+    provider.route("GET", "/api/score", lambda _b, _h: (200, {}))
+    config_id = client.post("/v1/executors", json=_body(provider)).json["id"]
+    for route in ("configure", "test", "activate"):
+        client.post(f"/v1/executors/{config_id}/{route}")
+    node = {"id": "s", "type": "executor", "data": {"executorConfigId": config_id, "endpointName": "score"}}
+    workflow_id = active_workflow(client, [trigger(), node], [edge("start", "s")])
+    refused = client.post(f"/v1/executors/{config_id}/disable")
+    assert refused.status_code == 409 and refused.json["code"] == "FLK-0254" and workflow_id in refused.json["message"]
+    client.post(f"/v1/workflows/{workflow_id}/deactivate")
+    assert client.post(f"/v1/executors/{config_id}/disable").json["status"] == "disabled"
+    assert client.delete(f"/v1/executors/{config_id}").status_code == 204

@@ -76,3 +76,9 @@ def test_unsafe_executor_settings_are_refused_at_save(client, provider):
 def test_a_base_url_without_an_http_host_is_refused(client, base_url):
     response = client.post("/v1/provider-configurations", json={"name": "bad-base", "providerId": "http", "config": {"base_url": base_url}})
     assert response.status_code == 422 and response.json["code"] == "FLK-0293", response.json
+
+
+@pytest.mark.parametrize("path", ["../tenant-b/echo", "a/../../b", "%2e%2e/x", "./x"])
+def test_a_path_cannot_climb_out_of_the_base_path(path):
+    with pytest.raises(ValueError):
+        build_url("https://bank.test/tenant-a/", path)

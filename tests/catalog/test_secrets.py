@@ -107,3 +107,76 @@ def test_secrets_rotate_to_a_new_key(client):
         secrets.configure(keys=[old_key, new_key])
         rotate_secrets()
         secrets.configure(keys=[old_key])
+
+
+SECRET = "LEAKY-value-5521"
+
+
+def _create(client, provider_id, config):
+    return client.post("/v1/provider-configurations", json={"name": unique("cfg"), "providerId": provider_id, "config": config})
+
+
+def test_invalid_secret_values_are_refused_without_being_echoed(client):
+    cases = [
+        ("tracer", {"base_url": "https://t.test", "api_key": SECRET + "\n"}),
+        ("tracer", {"base_url": "https://t.test", "api_key": " " + SECRET}),
+        ("tracer", {"base_url": "https://t.test", "api_key": [SECRET]}),
+        ("http", {"base_url": "https://t.test", "headers": {"X-A": SECRET + "\r\nX-B: 1"}}),
+        ("http", {"base_url": "https://t.test", "auth": {"type": "bearer", "token": SECRET + "\n"}}),
+        ("http", {"base_url": f"https://user:{SECRET}@t.test"}),
+        ("http", {"base_url": "https://t.test:99999"}),
+        ("http", {"base_url": "https://t.test", "auth": {"type": "oauth2_client_credentials", "token_url": SECRET,
+                                                         "client_id": "c", "client_secret": "s"}}),
+        ("midaz", {"onboarding_base_url": "https://m.test", "transaction_base_url": "https://m.test",
+                   "organization_id": "7c9e6679-7425-40de-944b-e07fc1f90ae7", "ledger_id": "7c9e6679-7425-40de-944b-e07fc1f90ae7",
+                   "auth": {"issuer_url": "https://i.test", "client_id": "c", "client_secret": 55555555}}),
+    ]
+    for provider_id, config in cases:
+        response = _create(client, provider_id, config)
+        assert response.status_code == 422 and response.json["code"] == "FLK-0293", (config, response.json)
+        assert SECRET not in response.get_data(as_text=True) and "55555555" not in response.get_data(as_text=True)
+
+
+def test_secrets_under_container_keys_are_encrypted_and_masked(client):
+    config = {"base_url": "https://t.test", "credentials": {"pass": SECRET}, "api_keys": [SECRET], "bearer": SECRET}
+    created = _create(client, "http", config)
+    assert created.status_code == 201
+    shown = client.get(f"/v1/provider-configurations/{created.json['id']}").get_data(as_text=True)
+    assert SECRET not in shown and SECRET not in _everything_in_the_database()
+
+
+def test_sending_the_mask_for_a_secret_that_was_never_stored_is_refused(client):
+    created = _create(client, "http", {"base_url": "https://t.test"}).json
+    response = client.patch(f"/v1/provider-configurations/{created['id']}",
+                            json={"config": {"base_url": "https://t.test", "headers": {"X-New": "********"}}})
+    assert response.status_code == 422 and response.json["code"] == "FLK-0293"
+
+
+def test_a_wrong_client_secret_never_borrows_a_token_fetched_with_the_right_one(client):
+    from tests.catalog.test_integrations import from_template, midaz_config, tracer_config, validation_input
+    from tests.support.bank_fakes import LEDGER, ORG
+
+    with FakeBank() as bank:
+        right = midaz_config(client, bank)
+        wrong = client.post("/v1/provider-configurations", json={"name": unique("midaz"), "providerId": "midaz", "config": {
+            "onboarding_base_url": bank.url, "transaction_base_url": bank.url, "organization_id": ORG, "ledger_id": LEDGER,
+            "auth": {"issuer_url": bank.url + "/oidc", "client_id": CLIENT_ID, "client_secret": "totally-wrong-secret"}}}).json["id"]
+        tracer = tracer_config(client, bank)
+        good = run_to_end(client, from_template(client, "tracer-midaz-validation", {"tracerProviderConfigId": tracer, "midazProviderConfigId": right}), validation_input("5.00"))
+        bad = run_to_end(client, from_template(client, "tracer-midaz-validation", {"tracerProviderConfigId": tracer, "midazProviderConfigId": wrong}), validation_input("5.00"))
+        assert good["status"] == "completed"
+        assert bad["status"] == "failed" and "token endpoint" in bad["errorMessage"] and "invalid_client" in bad["errorMessage"]
+        assert len(bank.calls("POST", bank.transactions_path)) == 1
+
+
+def test_a_token_url_with_a_secret_in_its_query_is_not_echoed_in_errors(client):
+    with FakeBank() as bank:
+        config = {"base_url": bank.url, "auth": {"type": "oauth2_client_credentials", "token_url": f"{bank.url}/nope?q={SECRET}",
+                                                 "client_id": "c", "client_secret": "s"}}
+        created = _create(client, "http", config).json
+        from tests.support.api import active_workflow, edge, executor, trigger
+
+        workflow_id = active_workflow(client, [trigger(), executor("call", created["id"], "/x", retry={"maxAttempts": 1})], [edge("start", "call")])
+        result = run_to_end(client, workflow_id, {})
+        assert result["status"] == "failed" and "token endpoint" in result["errorMessage"] and SECRET not in str(result)
+        assert SECRET not in "\n".join(repr(e.__data__) for e in AuditEvent.select())

@@ -55,17 +55,24 @@ def _finite_float(text: str) -> float:
     return value
 
 
+# Deepest JSON nesting accepted in a request body.
+MAX_JSON_DEPTH = 64
+
+
 def _check_strings(document) -> None:
     """Refuse strings no database can store: NUL characters (PostgreSQL text and JSONB) and
-    lone UTF-16 surrogates (not encodable as UTF-8). Raises JSONDecodeError."""
-    stack = [document]
+    lone UTF-16 surrogates (not encodable as UTF-8), and nesting deeper than MAX_JSON_DEPTH.
+    Raises JSONDecodeError."""
+    stack = [(document, 0)]
     while stack:
-        item = stack.pop()
+        item, depth = stack.pop()
+        if depth > MAX_JSON_DEPTH:
+            raise json.JSONDecodeError(f"JSON nested deeper than {MAX_JSON_DEPTH} levels", "body", 0)
         if isinstance(item, dict):
-            stack.extend(item.keys())
-            stack.extend(item.values())
+            stack.extend((key, depth + 1) for key in item.keys())
+            stack.extend((value, depth + 1) for value in item.values())
         elif isinstance(item, list):
-            stack.extend(item)
+            stack.extend((value, depth + 1) for value in item)
         elif isinstance(item, str):
             if "\x00" in item:
                 raise json.JSONDecodeError("strings must not contain NUL characters", "body", 0)
