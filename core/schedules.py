@@ -11,22 +11,24 @@ back) fires once, at its first occurrence. So ``30 2 * * *`` in America/New_York
 on the spring-forward day, and ``0 * * * *`` runs 23 times that day and 24 times on the
 fall-back day.
 
-Missed slots (the scheduler was down): slots more than ``GRACE`` late are "missed";
-``skip`` fires none of them, ``latest`` fires the newest one, ``all`` fires them all (up to
-``maxCatchUp``, the newest ones). Exactly once: a cursor per trigger advanced by
+Missed slots (no scheduler ran for longer than ``GRACE``): slots older than ``GRACE`` are
+"missed"; ``skip`` fires none of them, ``latest`` fires the newest one, ``all`` fires them all
+(up to ``maxCatchUp``, the newest ones). Activation starts a schedule afresh: slots that passed
+while the workflow was inactive never fire. Exactly once: a cursor per trigger advanced by
 compare-and-set, and a unique (workflow, trigger, slot) row inserted before the execution
 starts; the execution's Idempotency-Key is derived from the slot, so a crash between the two
-is healed by the next tick.
+is healed by the next tick (slot rows are written before the cursor moves).
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 from datetime import datetime, timedelta, timezone
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 import peewee
-from croniter import croniter
+from croniter import CroniterBadDateError, croniter
 
 from core import db
 from core.caller import Caller
@@ -38,8 +40,8 @@ log = logging.getLogger(__name__)
 CATCH_UP = ("skip", "latest", "all")
 DEFAULT_MAX_CATCH_UP = 10
 MAX_CATCH_UP = 100
-# A slot later than this when first seen counts as missed.
-GRACE = timedelta(seconds=60)
+# A gap between two passes longer than this means no scheduler ran: older slots are missed.
+GRACE = timedelta(seconds=120)
 SCHEDULER = Caller("system", "scheduler")
 
 
@@ -62,14 +64,23 @@ def check(data: dict) -> None:
         raise ScheduleError(f"maxCatchUp must be an integer between 1 and {MAX_CATCH_UP}")
     if not isinstance(data.get("input", {}), dict):
         raise ScheduleError("input must be an object")
+    if not next_fire_times(data, utcnow(), count=1):
+        raise ScheduleError("cron expression never fires (no slot in the next 400 days)")
 
 
 def zone(data: dict) -> ZoneInfo:
     name = data.get("timezone", "UTC")
+    if not isinstance(name, str) or (name != "UTC" and name not in _zones()):
+        raise ScheduleError(f"timezone {name!r} is not an IANA time zone")
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError, TypeError):
+    except (ZoneInfoNotFoundError, ValueError):
         raise ScheduleError(f"timezone {name!r} is not an IANA time zone") from None
+
+
+@functools.lru_cache(maxsize=1)
+def _zones() -> frozenset[str]:
+    return frozenset(available_timezones())
 
 
 def _exists(local: datetime, tz: ZoneInfo) -> bool:
@@ -87,7 +98,10 @@ def slots_between(data: dict, start: datetime, end: datetime, limit: int = 10_00
     found: list[datetime] = []
     seen_local: set[datetime] = set()
     while len(found) < limit:
-        local = iterator.get_next(datetime)
+        try:
+            local = iterator.get_next(datetime)
+        except CroniterBadDateError:  # the expression has no further date
+            break
         if local in seen_local or not _exists(local, tz):
             continue
         seen_local.add(local)
@@ -101,38 +115,77 @@ def slots_between(data: dict, start: datetime, end: datetime, limit: int = 10_00
 
 
 def next_fire_times(data: dict, after: datetime, count: int = 3) -> list[datetime]:
-    """The next ``count`` slots after ``after`` (naive UTC)."""
-    return slots_between(data, after, after + timedelta(days=400), limit=count)
+    """The next ``count`` slots after ``after`` (naive UTC); fewer if the expression stops
+    firing within 400 days."""
+    try:
+        return slots_between(data, after, after + timedelta(days=400), limit=count)
+    except ScheduleError:
+        return []
 
 
 def due_slots(data: dict, checked_until: datetime, now: datetime) -> list[datetime]:
-    """Slots to fire now: on-time ones, plus missed ones as the catch-up policy says."""
-    slots = slots_between(data, checked_until, now)
-    missed = [s for s in slots if now - s > GRACE]
-    on_time = [s for s in slots if now - s <= GRACE]
+    """Slots to fire now. If the previous pass was recent (within GRACE) every new slot is on
+    time; after a longer gap (no scheduler was running) slots older than GRACE are missed and
+    the catch-up policy picks among them. Only the last ``maxCatchUp`` missed slots are ever
+    computed, however long the outage."""
+    if now - checked_until <= GRACE:
+        return slots_between(data, checked_until, now)
+    on_time = slots_between(data, max(checked_until, now - GRACE), now)
     policy = data.get("catchUp", "skip")
     if policy == "skip":
-        missed = []
-    elif policy == "latest":
-        missed = missed[-1:]
-    else:
-        missed = missed[-int(data.get("maxCatchUp", DEFAULT_MAX_CATCH_UP)):]
+        return on_time
+    wanted = 1 if policy == "latest" else int(data.get("maxCatchUp", DEFAULT_MAX_CATCH_UP))
+    missed = _slots_before(data, max(checked_until, now - GRACE), checked_until, wanted)
     return missed + on_time
+
+
+def _slots_before(data: dict, end: datetime, start: datetime, count: int) -> list[datetime]:
+    """Up to ``count`` newest slots with ``start < slot <= end``, oldest first."""
+    tz = zone(data)
+    local_end = end.replace(tzinfo=timezone.utc).astimezone(tz).replace(tzinfo=None)
+    iterator = croniter(data["cron"], local_end + timedelta(hours=2, seconds=1))
+    found: list[datetime] = []
+    seen_local: set[datetime] = set()
+    while len(found) < count:
+        try:
+            local = iterator.get_prev(datetime)
+        except CroniterBadDateError:
+            break
+        if local in seen_local or not _exists(local, tz):
+            continue
+        seen_local.add(local)
+        moment = local.replace(tzinfo=tz, fold=0).astimezone(timezone.utc).replace(tzinfo=None)
+        if moment > end:
+            continue
+        if moment <= start:
+            break
+        found.append(moment)
+    return sorted(found)
 
 
 def schedule_triggers(workflow: Workflow) -> list[dict]:
     return [n for n in workflow.nodes or [] if n.get("type") == "trigger" and (n.get("data") or {}).get("triggerType") == "schedule"]
 
 
+def reset(workflow_id) -> None:
+    """Forget a workflow's progress: called at activation, so it fires from then on."""
+    ScheduleCursor.delete().where(ScheduleCursor.workflow_id == workflow_id).execute()
+
+
 def tick(dispatcher: Dispatcher, now: datetime | None = None, start_execution=None) -> int:
     """Fire every due slot of every active workflow's schedule triggers. Returns how many
-    executions were started. ``start_execution`` is ``core.executions.start`` (injected to
-    keep this module free of the execution service's imports)."""
+    executions were started. ``now`` is the schedule clock (a fake one when rehearsing);
+    healing uses the real clock. ``start_execution`` is ``core.executions.start`` (injected to
+    keep this module free of the execution service's imports). A trigger that fails is
+    logged and skipped; the others still fire."""
     now = now or utcnow()
-    fired = _heal(now, dispatcher, start_execution)
+    fired = _heal(utcnow(), dispatcher, start_execution)
     for workflow in Workflow.select().where(Workflow.status == "active"):
         for node in schedule_triggers(workflow):
-            fired += _tick_trigger(workflow, node, now, dispatcher, start_execution)
+            try:
+                fired += _tick_trigger(workflow, node, now, dispatcher, start_execution)
+            except Exception:
+                log.exception("schedule trigger %s of workflow %s failed this pass", node["id"], workflow.id)
     return fired
 
 
@@ -143,27 +196,26 @@ def _tick_trigger(workflow, node, now, dispatcher, start_execution) -> int:
     )
     if cursor is None:
         try:
-            ScheduleCursor.create(workflow_id=workflow.id, trigger_node_id=node["id"], checked_until=workflow.updated_at)
+            ScheduleCursor.create(workflow_id=workflow.id, trigger_node_id=node["id"], checked_until=min(now, workflow.updated_at))
         except peewee.IntegrityError:
             pass
         return 0
     if cursor.checked_until >= now:
         return 0
-    slots = due_slots(data, cursor.checked_until, now)
-    moved = ScheduleCursor.update(checked_until=now).where(
-        (ScheduleCursor.id == cursor.id) & (ScheduleCursor.checked_until == cursor.checked_until)
-    ).execute()
-    if moved != 1:
-        return 0  # another scheduler took these slots
-    fired = 0
-    for slot in slots:
+    # Slot rows first (unique: each fires once), the cursor after: a crash in between leaves
+    # rows that _heal starts, never slots that nobody fires.
+    created = []
+    for slot in due_slots(data, cursor.checked_until, now):
         try:
             with db.transaction():
                 ScheduleSlot.create(workflow_id=workflow.id, trigger_node_id=node["id"], slot_at=slot)
+            created.append(slot)
         except peewee.IntegrityError:
             continue
-        fired += _fire(workflow, node, slot, dispatcher, start_execution)
-    return fired
+    ScheduleCursor.update(checked_until=now).where(
+        (ScheduleCursor.id == cursor.id) & (ScheduleCursor.checked_until < now)
+    ).execute()
+    return sum(_fire(workflow, node, slot, dispatcher, start_execution) for slot in created)
 
 
 def _heal(now, dispatcher, start_execution) -> int:

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
+import threading
 import time
 import uuid
 from dataclasses import dataclass
@@ -33,7 +33,7 @@ from datetime import timedelta
 
 import peewee
 
-from core import db, executions
+from core import db, executions, jsontext
 from core.caller import Caller
 from core.errors import BadRequest, NotFound, PayloadTooLarge, Unauthorized
 from core.graph import Graph
@@ -41,6 +41,10 @@ from core.models import Execution, WebhookReplay, WebhookRoute, utcnow
 from core.provider_configs import schema_problem
 
 MAX_BODY_BYTES = 1024 * 1024
+MAX_PATH = 200
+# Sync answers waiting at once per process (each holds a server thread).
+MAX_WAITERS = 4
+_WAITERS = threading.BoundedSemaphore(MAX_WAITERS)
 MAX_SYNC_WAIT_S = 30.0
 DEFAULT_SYNC_WAIT_S = 10.0
 DEFAULT_TOLERANCE_S = 300
@@ -51,6 +55,19 @@ SECRET_KEYS = ("verify_token", "signing_secret")
 def normalize(path: str) -> str:
     """Leading ``/`` added, trailing ``/`` removed; case kept."""
     return "/" + path.strip().strip("/")
+
+
+def check_trigger(data: dict) -> str | None:
+    """Problems a webhook trigger's schema cannot express, or None."""
+    path = data.get("path", "")
+    normal = normalize(path)
+    if normal == "/" or len(normal) > MAX_PATH or not path.isprintable() or any(c in path for c in "?#%\\ "):
+        return f"path must name a route of 1 to {MAX_PATH - 1} printable characters without spaces, '?', '#', '%' or '\\'"
+    for key in SECRET_KEYS:
+        value = data.get(key)
+        if value is not None and (not isinstance(value, str) or not value.isascii() or not value.isprintable()):
+            return f"{key} must be printable ASCII"
+    return None
 
 
 def webhook_triggers(graph: Graph) -> list[dict]:
@@ -96,6 +113,8 @@ def handle(call: WebhookCall, dispatcher, settings, graph_loader) -> tuple[int, 
     """
     if len(call.body) > MAX_BODY_BYTES:
         raise PayloadTooLarge("FLK-0363", "webhook body must not exceed 1 MiB")
+    if not call.path.isprintable() or len(normalize(call.path)) > MAX_PATH:
+        raise NotFound("FLK-0361", "no webhook registered for this path and method")
     route = WebhookRoute.get_or_none((WebhookRoute.method == call.method.upper()) & (WebhookRoute.path == normalize(call.path)))
     if route is None:
         raise NotFound("FLK-0361", "no webhook registered for this path and method")
@@ -111,8 +130,8 @@ def handle(call: WebhookCall, dispatcher, settings, graph_loader) -> tuple[int, 
     payload["_webhook"] = {
         "method": call.method.upper(),
         "path": call.path,
-        "headers": {k: v for k, v in call.headers.items() if k.lower() not in _HIDDEN_HEADERS},
-        "query": call.query,
+        "headers": {jsontext.clean_text(k): jsontext.clean_text(v) for k, v in call.headers.items() if k.lower() not in _HIDDEN_HEADERS},
+        "query": {jsontext.clean_text(k): jsontext.clean_text(v) for k, v in call.query.items()},
         "remoteIp": call.remote_ip,
     }
     key = (call.headers.get("Idempotency-Key") or "").strip()
@@ -132,9 +151,13 @@ def handle(call: WebhookCall, dispatcher, settings, graph_loader) -> tuple[int, 
     return (201 if created else 200), output, headers
 
 
+def _bytes(text) -> bytes:
+    return str(text).encode("utf-8", errors="surrogateescape")
+
+
 def _verify_token(data: dict, headers: dict) -> None:
     expected = data.get("verify_token")
-    if expected and not hmac.compare_digest(str(headers.get("X-Webhook-Token", "")).encode(), str(expected).encode()):
+    if expected and not hmac.compare_digest(_bytes(headers.get("X-Webhook-Token", "")), _bytes(expected)):
         raise Unauthorized("FLK-0362", "missing or invalid X-Webhook-Token")
 
 
@@ -157,7 +180,7 @@ def _verify_signature(data: dict, call: WebhookCall) -> None:
     tolerance = int(data.get("signature_tolerance_seconds", DEFAULT_TOLERANCE_S))
     if abs(time.time() - stamp) > tolerance:
         raise Unauthorized("FLK-0364", f"signature timestamp is outside the {tolerance}s tolerance")
-    if not hmac.compare_digest(sign(secret, stamp, call.body), given):
+    if not hmac.compare_digest(_bytes(sign(secret, stamp, call.body)), _bytes(given)):
         raise Unauthorized("FLK-0364", "signature does not match the body")
     try:
         with db.transaction():
@@ -170,32 +193,39 @@ def _parse(body: bytes) -> dict:
     if not body.strip():
         return {}
     try:
-        payload = json.loads(body.decode("utf-8"), parse_constant=_refuse)
-    except (ValueError, UnicodeDecodeError, RecursionError):
-        raise BadRequest("FLK-0001", "webhook body must be a JSON object") from None
+        payload = jsontext.loads(body)
+    except jsontext.UnstorableJSON as exc:
+        raise BadRequest("FLK-0001", f"webhook body must be a JSON object: {exc}") from None
     if not isinstance(payload, dict):
         raise BadRequest("FLK-0001", "webhook body must be a JSON object")
-    if "\\u0000" in json.dumps(payload):
-        raise BadRequest("FLK-0001", "webhook body must not hold NUL characters")
     return payload
-
-
-def _refuse(name):
-    raise ValueError(name)
 
 
 def _wait_seconds(data: dict, requested: str | None) -> float:
     if requested not in (None, ""):
         try:
-            return max(0.0, min(float(requested), MAX_SYNC_WAIT_S))
+            seconds = float(requested)
         except ValueError:
-            raise BadRequest("FLK-0304", "wait must be a number of seconds") from None
+            seconds = float("nan")
+        if not 0 <= seconds < float("inf") or "_" in requested:
+            raise BadRequest("FLK-0304", "wait must be a number of seconds from 0 (at most 30 are used)")
+        return min(seconds, MAX_SYNC_WAIT_S)
     if data.get("respond") == "sync":
         return min(float(data.get("syncTimeoutSeconds", DEFAULT_SYNC_WAIT_S)), MAX_SYNC_WAIT_S)
     return 0.0
 
 
 def _wait_for(execution_id: str, seconds: float) -> dict | None:
+    # Only a few requests per process may hold a thread waiting; the rest answer at once.
+    if not _WAITERS.acquire(blocking=False):
+        return None
+    try:
+        return _poll(execution_id, seconds)
+    finally:
+        _WAITERS.release()
+
+
+def _poll(execution_id: str, seconds: float) -> dict | None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         row = Execution.get_by_id(execution_id)

@@ -61,7 +61,7 @@ def serialize(row: Workflow) -> dict:
     if row.status == "active":
         fire_times = {
             node["id"]: [rfc3339(t) for t in schedules.next_fire_times(node["data"], utcnow())]
-            for node in row.nodes or [] if node.get("type") == "trigger" and (node.get("data") or {}).get("triggerType") == "schedule"
+            for node in schedules.schedule_triggers(row)
         }
         if fire_times:
             out["nextFireTimes"] = fire_times
@@ -83,8 +83,12 @@ def _keep_masked_secrets(nodes: list, old_nodes: list) -> list:
     for node in nodes:
         data = node.get("data") or {}
         if node.get("type") == "trigger" and any(data.get(k) == MASK for k in webhooks.SECRET_KEYS):
-            data = {**data, **{k: old.get(node.get("id"), {}).get(k) for k in webhooks.SECRET_KEYS if data.get(k) == MASK}}
-            node = {**node, "data": {k: v for k, v in data.items() if v is not None}}
+            stored = old.get(node.get("id"), {})
+            for key in webhooks.SECRET_KEYS:
+                if data.get(key) == MASK and not stored.get(key):
+                    raise BadRequest("FLK-0126", f"node {node.get('id')!r}: {key} is masked but none is stored; send the real value")
+            data = {**data, **{k: stored[k] for k in webhooks.SECRET_KEYS if data.get(k) == MASK}}
+            node = {**node, "data": data}
         kept.append(node)
     return kept
 
@@ -192,6 +196,10 @@ def _check_trigger(node_id: str, data: dict) -> None:
             schedules.check(data)
         except schedules.ScheduleError as exc:
             raise BadRequest("FLK-0126", f"node {node_id!r}: {exc}") from None
+    if kind == "webhook":
+        problem = webhooks.check_trigger(data)
+        if problem:
+            raise BadRequest("FLK-0126", f"node {node_id!r}: {problem}")
 
 
 def _check_request_parts(node_id: str, data: dict) -> None:
@@ -418,6 +426,7 @@ def activate(workflow_id, caller: Caller) -> dict:
         _lock_configurations(graph)
         _compare_and_set(row, "draft", status="active")
         webhooks.register(row.id, graph)
+        schedules.reset(row.id)  # slots fire from now on, never for the time it was inactive
         WorkflowVersion.insert(
             workflow_id=row.id, version=row.version, definition={"nodes": row.nodes, "edges": row.edges}
         ).on_conflict_ignore().execute()

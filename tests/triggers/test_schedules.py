@@ -107,3 +107,49 @@ def test_two_schedulers_over_ten_fake_minutes_fire_every_slot_exactly_once(clien
     assert runs.count() == len(expected)
     assert {r.input["_schedule"]["slot"] for r in runs} == {s.isoformat() + "Z" for s in expected}
     assert all(r.input["job"] == "sweep" for r in runs)
+
+
+def test_a_cron_that_never_fires_is_refused(client):
+    node = {"id": "tick", "type": "trigger", "data": {"triggerType": "schedule", "cron": "0 0 31 2 *"}}
+    response = client.post("/v1/workflows", json={"name": unique(), "nodes": [node, set_output("o", {"a": 1})], "edges": [edge("tick", "o")]})
+    assert response.status_code == 400 and "never fires" in response.json["message"]
+
+
+def test_after_a_long_outage_latest_fires_the_newest_slot():
+    data = {"cron": "* * * * *", "catchUp": "latest"}
+    due = due_slots(data, utc("2026-12-01T00:00:30"), utc("2026-12-11T06:55:30"))
+    # The newest missed slot, then the ones still within the grace window (on time).
+    assert due == [utc("2026-12-11T06:53:00"), utc("2026-12-11T06:54:00"), utc("2026-12-11T06:55:00")]
+
+
+def test_reactivation_never_fires_the_slots_of_the_inactive_period(client):
+    node = {"id": "tick", "type": "trigger", "data": {"triggerType": "schedule", "cron": "* * * * *", "catchUp": "all"}}
+    workflow_id = client.post("/v1/workflows", json={"name": unique(), "nodes": [node, set_output("o", {"a": 1})], "edges": [edge("tick", "o")]}).json["workflowId"]
+    client.post(f"/v1/workflows/{workflow_id}/activate")
+    first = Workflow.get_by_id(workflow_id).updated_at
+    schedules.tick(_Drop(), first, executions.start)
+    schedules.tick(_Drop(), first + timedelta(seconds=30), executions.start)
+    client.post(f"/v1/workflows/{workflow_id}/deactivate")
+    client.post(f"/v1/workflows/{workflow_id}/draft")
+    client.post(f"/v1/workflows/{workflow_id}/activate")
+    again = Workflow.get_by_id(workflow_id).updated_at
+    later = again + timedelta(minutes=10)  # as if the inactive period were long: catch-up must not reach back
+    schedules.tick(_Drop(), again, executions.start)
+    schedules.tick(_Drop(), later, executions.start)
+    fired = [s.slot_at for s in ScheduleSlot.select().where(ScheduleSlot.workflow_id == workflow_id)]
+    assert all(slot > again for slot in fired) and len(fired) >= 1
+
+
+def test_old_idempotency_records_expire():
+    from datetime import timedelta as td
+
+    from core.models import IdempotencyRecord, utcnow
+    from core.recovery import expire_records
+
+    old = IdempotencyRecord.create(workflow_id="7c9e6679-7425-40de-944b-e07fc1f90ae7", key=unique("k"), fingerprint="f",
+                                   execution_id="7c9e6679-7425-40de-944b-e07fc1f90ae7", expires_at=utcnow() - td(seconds=1))
+    fresh = IdempotencyRecord.create(workflow_id="7c9e6679-7425-40de-944b-e07fc1f90ae7", key=unique("k"), fingerprint="f",
+                                     execution_id="7c9e6679-7425-40de-944b-e07fc1f90ae7", expires_at=utcnow() + td(hours=24))
+    expire_records()
+    assert IdempotencyRecord.get_or_none(IdempotencyRecord.id == old.id) is None
+    assert IdempotencyRecord.get_or_none(IdempotencyRecord.id == fresh.id) is not None

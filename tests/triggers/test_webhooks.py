@@ -128,3 +128,33 @@ def test_sync_mode_returns_the_final_output_or_the_execution_when_too_slow(clien
     _workflow(client, hook(slow_path), [executor("slow", config, "/slow")], [edge("hook", "slow")])
     started = client.post(f"/v1/webhooks{slow_path}?wait=0.3", data=b"{}", content_type="application/json")
     assert started.status_code == 201 and started.json["status"] in ("pending", "running")
+
+
+def test_hostile_webhook_requests_get_4xx_never_500(client):
+    path = f"/{unique('hostile')}"
+    _workflow(client, hook(path, signing_secret=SECRET))
+    assert _post(client, path, b"{}", **{"X-Webhook-Signature": f"t={int(time.time())},v1=\xe9\xe9"}).status_code == 401
+    plain = f"/{unique('plain')}"
+    _workflow(client, hook(plain))
+    for body in (b'{"a": 1e999}', b'{"a": "\\ud800"}', b'{"a": "x\\u0000"}', b'{"a": NaN}', b"\xff\xfe"):
+        response = _post(client, plain, body)
+        assert response.status_code == 400 and response.json["code"] == "FLK-0001", body
+    assert client.post(f"/v1/webhooks{plain}?a=%00&%00=1", data=b"{}", content_type="application/json").status_code == 201
+    assert client.post("/v1/webhooks/a%00b", data=b"{}", content_type="application/json").status_code == 404
+    for wait in ("nan", "-1", "inf", "1_0", "abc"):
+        response = client.post(f"/v1/webhooks{plain}?wait={wait}", data=b"{}", content_type="application/json")
+        assert response.status_code == 400 and response.json["code"] == "FLK-0304", wait
+
+
+def test_unusable_webhook_definitions_are_refused_at_save(client):
+    for data in ({"path": "y" * 200}, {"path": "/"}, {"path": "/a?b=1"}, {"path": "/a b"}, {"path": "/x", "verify_token": "é" * 20}):
+        node = {"id": "hook", "type": "trigger", "data": {"triggerType": "webhook", "method": "POST", **data}}
+        response = client.post("/v1/workflows", json={"name": unique(), "nodes": [node, set_output("out", {"a": 1})], "edges": [edge("hook", "out")]})
+        assert response.status_code == 400 and response.json["code"] == "FLK-0126", (data, response.json)
+
+
+def test_a_masked_token_without_a_stored_one_is_refused(client):
+    node = hook(f"/{unique('mask')}", verify_token="********")
+    created = client.post("/v1/workflows", json={"name": unique(), "nodes": [set_output("out", {"a": 1})], "edges": []}).json
+    response = client.put(f"/v1/workflows/{created['workflowId']}", json={"name": unique(), "nodes": [node, set_output("out", {"a": 1})], "edges": [edge("hook", "out")]})
+    assert response.status_code == 400 and response.json["code"] == "FLK-0126"
