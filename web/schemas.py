@@ -176,15 +176,20 @@ class TestStageSchema(Schema):
     error = fields.String()
 
 
-class TestResultSchema(Schema):
-    providerConfigId = fields.UUID()
-    providerId = fields.String()
+class ConnectivityResultSchema(Schema):
+    """The three-stage test's result, shared by provider and executor configurations."""
+
     overallStatus = fields.String(metadata={"enum": ["passed", "failed", "partial"]})
     durationMs = fields.Integer()
     stages = fields.List(fields.Nested(TestStageSchema))
     summary = fields.String()
     startedAt = fields.String(metadata={"format": "date-time"})
     completedAt = fields.String(metadata={"format": "date-time"})
+
+
+class TestResultSchema(ConnectivityResultSchema):
+    providerConfigId = fields.UUID()
+    providerId = fields.String()
 
 
 class ProviderConfigCreateOutSchema(Schema):

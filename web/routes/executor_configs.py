@@ -9,7 +9,7 @@ from marshmallow import EXCLUDE, Schema, fields
 from core import executor_configs
 from core.pagination import parse_page_request
 from web.routes.common import Blueprint, caller, document_errors, runtime
-from web.schemas import ListQuerySchema, TestStageSchema
+from web.schemas import ConnectivityResultSchema, ListQuerySchema
 
 blp = Blueprint("executor_configs", __name__, url_prefix="/v1/executors", description="User-defined HTTP executors")
 
@@ -63,15 +63,9 @@ class ExecutorConfigListQuerySchema(ListQuerySchema):
     sortBy = fields.String(metadata={"enum": ["createdAt", "updatedAt", "name"]})
 
 
-class ExecutorTestResultSchema(Schema):
+class ExecutorTestResultSchema(ConnectivityResultSchema):
     executorConfigId = fields.UUID()
     status = fields.String()
-    overallStatus = fields.String(metadata={"enum": ["passed", "failed", "partial"]})
-    durationMs = fields.Integer()
-    stages = fields.List(fields.Nested(TestStageSchema))
-    summary = fields.String()
-    startedAt = fields.String(metadata={"format": "date-time"})
-    completedAt = fields.String(metadata={"format": "date-time"})
 
 
 @blp.route("", methods=["POST"])
