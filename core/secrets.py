@@ -158,3 +158,24 @@ def decrypt(token: str | None) -> dict:
 def rotate(token: str | None) -> str | None:
     """Re-encrypt ``token`` with the newest key."""
     return _get_cipher().rotate(token.encode()).decode() if token else None
+
+
+SEALED_PREFIX = "fernet:"
+
+
+def seal(text: str) -> str:
+    """A single secret string encrypted for storage inside a larger document (webhook
+    tokens in a workflow definition): ``"fernet:<token>"``. Sealed values are left as they are."""
+    if text.startswith(SEALED_PREFIX):
+        return text
+    return SEALED_PREFIX + _get_cipher().encrypt(text.encode()).decode()
+
+
+def unseal(value: str) -> str:
+    """Inverse of ``seal``; a value that was never sealed is returned as is. Raises SecretsError."""
+    if not isinstance(value, str) or not value.startswith(SEALED_PREFIX):
+        return value
+    try:
+        return _get_cipher().decrypt(value[len(SEALED_PREFIX):].encode()).decode()
+    except InvalidToken:
+        raise SecretsError("a stored webhook secret cannot be decrypted with the configured FLOWKER_SECRET_KEYS") from None

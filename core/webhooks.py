@@ -33,7 +33,7 @@ from datetime import timedelta
 
 import peewee
 
-from core import db, executions, jsontext
+from core import db, executions, jsontext, secrets
 from core.caller import Caller
 from core.errors import BadRequest, NotFound, PayloadTooLarge, Unauthorized
 from core.graph import Graph
@@ -57,6 +57,18 @@ def normalize(path: str) -> str:
     return "/" + path.strip().strip("/")
 
 
+def seal_secrets(nodes: list[dict]) -> list[dict]:
+    """Webhook tokens and signing secrets encrypted before the definition is stored."""
+    sealed = []
+    for node in nodes:
+        data = node.get("data") or {}
+        if node.get("type") == "trigger" and any(isinstance(data.get(k), str) and data[k] for k in SECRET_KEYS):
+            data = {**data, **{k: secrets.seal(data[k]) for k in SECRET_KEYS if isinstance(data.get(k), str) and data[k]}}
+            node = {**node, "data": data}
+        sealed.append(node)
+    return sealed
+
+
 def check_trigger(data: dict) -> str | None:
     """Problems a webhook trigger's schema cannot express, or None."""
     path = data.get("path", "")
@@ -67,6 +79,8 @@ def check_trigger(data: dict) -> str | None:
         value = data.get(key)
         if value is not None and (not isinstance(value, str) or not value.isascii() or not value.isprintable()):
             return f"{key} must be printable ASCII"
+        if isinstance(value, str) and value.startswith(secrets.SEALED_PREFIX):
+            continue  # already sealed (a stored value kept through an update or a clone)
     return None
 
 
@@ -156,7 +170,7 @@ def _bytes(text) -> bytes:
 
 
 def _verify_token(data: dict, headers: dict) -> None:
-    expected = data.get("verify_token")
+    expected = secrets.unseal(data.get("verify_token"))
     if expected and not hmac.compare_digest(_bytes(headers.get("X-Webhook-Token", "")), _bytes(expected)):
         raise Unauthorized("FLK-0362", "missing or invalid X-Webhook-Token")
 
@@ -167,7 +181,7 @@ def sign(secret: str, timestamp: int, body: bytes) -> str:
 
 
 def _verify_signature(data: dict, call: WebhookCall) -> None:
-    secret = data.get("signing_secret")
+    secret = secrets.unseal(data.get("signing_secret"))
     if not secret:
         return
     header = call.headers.get("X-Webhook-Signature", "")

@@ -319,7 +319,7 @@ def create(body: dict, caller: Caller) -> dict:
     nodes, edges = body.get("nodes") or [], body.get("edges") or []
     _validate_definition(nodes, edges)
     with db.transaction():
-        row = _insert(name, body.get("description"), nodes, edges, body.get("metadata"), timeout)
+        row = _insert(name, body.get("description"), webhooks.seal_secrets(nodes), edges, body.get("metadata"), timeout)
         audit.record("WORKFLOW_CREATED", "CREATE", "workflow", row.id, caller, {"workflow.name": name})
     return _create_output(row)
 
@@ -370,7 +370,7 @@ def update(workflow_id, body: dict, caller: Caller) -> dict:
     try:
         with db.transaction():
             _compare_and_set(
-                row, "draft", name=name, description=body.get("description"), nodes=nodes, edges=edges,
+                row, "draft", name=name, description=body.get("description"), nodes=webhooks.seal_secrets(nodes), edges=edges,
                 metadata=metadata or None, version=row.version + 1, timeout_seconds=timeout,
             )
             audit.record("WORKFLOW_UPDATED", "UPDATE", "workflow", row.id, caller, {"workflow.name": name})

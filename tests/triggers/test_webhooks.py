@@ -158,3 +158,18 @@ def test_a_masked_token_without_a_stored_one_is_refused(client):
     created = client.post("/v1/workflows", json={"name": unique(), "nodes": [set_output("out", {"a": 1})], "edges": []}).json
     response = client.put(f"/v1/workflows/{created['workflowId']}", json={"name": unique(), "nodes": [node, set_output("out", {"a": 1})], "edges": [edge("hook", "out")]})
     assert response.status_code == 400 and response.json["code"] == "FLK-0126"
+
+
+def test_webhook_secrets_are_stored_encrypted(client):
+    from core.models import Workflow, WorkflowVersion
+
+    path = f"/{unique('sealed')}"
+    workflow_id = _workflow(client, hook(path, verify_token=TOKEN, signing_secret=SECRET))
+    stored = str(Workflow.get_by_id(workflow_id).nodes) + str(WorkflowVersion.get(WorkflowVersion.workflow_id == workflow_id).definition)
+    assert TOKEN not in stored and SECRET not in stored and "fernet:" in stored
+    body = b"{}"
+    now = int(time.time())
+    ok = _post(client, path, body, **{"X-Webhook-Token": TOKEN, "X-Webhook-Signature": f"t={now},v1={sign(SECRET, now, body)}"})
+    assert ok.status_code == 201
+    shown = client.get(f"/v1/workflows/{workflow_id}").json["nodes"][0]["data"]
+    assert shown["verify_token"] == shown["signing_secret"] == "********"
