@@ -66,10 +66,10 @@ def check_url_field(value) -> bool:
     """An http(s) URL with a host, a valid port, and no credentials in it."""
     if not isinstance(value, str) or any(c.isspace() for c in value):
         return False
-    parts = urlsplit(value)
     try:
+        parts = urlsplit(value)
         parts.port
-    except ValueError:
+    except ValueError:  # an invalid port, or an unparseable [IPv6] host
         return False
     return parts.scheme in ("http", "https") and bool(parts.hostname) and parts.username is None and parts.password is None
 

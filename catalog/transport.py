@@ -51,7 +51,10 @@ def join_url(base_url: str, path: str | None) -> str:
     if not path:
         return base_url
     check_relative_path(path)
-    url = urljoin(base_url.rstrip("/") + "/", path.lstrip("/"))
+    try:
+        url = urljoin(base_url.rstrip("/") + "/", path.lstrip("/"))
+    except ValueError:
+        raise ValueError("path does not form a valid URL with the base URL") from None
     base_path = urlsplit(base_url).path.rstrip("/") + "/"
     if origin(url) != origin(base_url) or not (urlsplit(url).path + "/").startswith(base_path):
         raise ValueError("path leaves the provider's base URL")

@@ -399,6 +399,7 @@ class Engine:
             terminal = execution.status in TERMINAL_EXECUTION
             delay_s = None if terminal else self._later(execution, node, attempts_this_round(attempts), result, now)
             if delay_s is not None:
+                attempts[-1] = {**attempts[-1], "retryInMs": int(delay_s * 1000)}
                 due = now + timedelta(seconds=delay_s)
                 Step.update(
                     status="ready", not_before=due, dispatched_at=due, lease_expires_at=None, attempts=attempts,

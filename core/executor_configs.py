@@ -71,8 +71,8 @@ def _check(body: dict, complete: bool) -> dict:
     if base is not None or complete:
         if not isinstance(base, str) or not base:
             raise _bad("FLK-0262", "baseUrl is required")
-        parts = urlsplit(base)
         try:
+            parts = urlsplit(base)
             parts.port
             valid = parts.scheme in ("http", "https") and parts.hostname and not any(c.isspace() for c in base)
         except ValueError:

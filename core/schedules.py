@@ -65,7 +65,7 @@ def check(data: dict) -> None:
     if not isinstance(data.get("input", {}), dict):
         raise ScheduleError("input must be an object")
     if not next_fire_times(data, utcnow(), count=1):
-        raise ScheduleError("cron expression never fires (no slot in the next 400 days)")
+        raise ScheduleError("cron expression never fires (no slot in the next 5 years)")
 
 
 def zone(data: dict) -> ZoneInfo:
@@ -115,10 +115,10 @@ def slots_between(data: dict, start: datetime, end: datetime, limit: int = 10_00
 
 
 def next_fire_times(data: dict, after: datetime, count: int = 3) -> list[datetime]:
-    """The next ``count`` slots after ``after`` (naive UTC); fewer if the expression stops
-    firing within 400 days."""
+    """The next ``count`` slots after ``after`` (naive UTC); fewer if the expression does
+    not fire within 5 years (long enough to reach the next 29 February)."""
     try:
-        return slots_between(data, after, after + timedelta(days=400), limit=count)
+        return slots_between(data, after, after + timedelta(days=5 * 366), limit=count)
     except ScheduleError:
         return []
 

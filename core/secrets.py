@@ -28,7 +28,7 @@ MASK = "********"
 DEFAULT_KEY_FILE = "var/secret.key"
 _SECRET_WORDS = re.compile(
     r"(password|passwd|passphrase|passcode|secret|token|api_?keys?|private_?key|authorization|cookie|credential"
-    r"|signature|bearer|session)",
+    r"|signature|bearer|session|assertion)",
     re.IGNORECASE,
 )
 _WHOLE_WORDS = {"key", "keys", "pin", "otp", "cvv", "cvc", "jwt", "pass", "pwd", "refresh"}

@@ -16,7 +16,7 @@ from core.secrets import MASK
 from core.caller import Caller
 from core.errors import BadRequest, Conflict, NotFound, Unprocessable
 from core import executor_configs
-from core.executors import ENGINE_KEYS, EXECUTORS, TRIGGERS
+from core.executors import ENDPOINTS, ENGINE_KEYS, EXECUTORS, TRIGGERS
 from core.provider_configs import schema_problem
 from core.graph import Graph, validate_runnable, validate_structure
 from core.expressions import ExpressionError
@@ -211,8 +211,9 @@ def _check_request_parts(node_id: str, data: dict) -> None:
     path = data.get("path", "")
     if not isinstance(path, str):
         raise bad("path must be a string")
-    if "://" in path or path.startswith("//") or "\\" in path or any(c.isspace() for c in path):
-        raise bad("path must be relative to the provider's base URL, without spaces")
+    problem = ENDPOINTS.check_path(path) if path else None
+    if problem:
+        raise bad(problem)
     headers = data.get("headers", {})
     if not isinstance(headers, dict) or not all(isinstance(v, str) for v in headers.values()):
         raise bad("headers must be an object of text values")

@@ -82,3 +82,20 @@ def test_a_base_url_without_an_http_host_is_refused(client, base_url):
 def test_a_path_cannot_climb_out_of_the_base_path(path):
     with pytest.raises(ValueError):
         build_url("https://bank.test/tenant-a/", path)
+
+
+def test_a_node_path_that_climbs_out_is_refused_at_save(client, provider):
+    config = provider_config(client, provider.url)
+    for path in ("../other/x", "%2e%2e/x", "a/../../x", ".%2e/x"):
+        node = executor("c", config, path)
+        response = client.post("/v1/workflows", json={"name": "climb", "nodes": [trigger(), node], "edges": [edge("start", "c")]})
+        assert response.status_code == 400 and response.json["code"] == "WORKFLOW_INVALID_EXECUTOR_CONFIG", path
+
+
+@pytest.mark.parametrize("url", ["http://[::1", "http://[zz]/", "http://]/"])
+def test_unparseable_urls_are_4xx_not_500(client, url):
+    config = {"base_url": "https://t.test", "auth": {"type": "oauth2_client_credentials", "token_url": url, "client_id": "c", "client_secret": "s"}}
+    response = client.post("/v1/provider-configurations", json={"name": "ipv6", "providerId": "http", "config": config})
+    assert response.status_code == 422
+    body = {"name": "ipv6-exec", "baseUrl": url, "endpoints": [{"name": "a", "path": "/a", "method": "GET"}]}
+    assert client.post("/v1/executors", json=body).status_code == 400

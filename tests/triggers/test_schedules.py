@@ -153,3 +153,7 @@ def test_old_idempotency_records_expire():
     expire_records()
     assert IdempotencyRecord.get_or_none(IdempotencyRecord.id == old.id) is None
     assert IdempotencyRecord.get_or_none(IdempotencyRecord.id == fresh.id) is not None
+
+
+def test_a_leap_day_cron_is_accepted():
+    schedules.check({"cron": "0 0 29 2 *"})

@@ -64,14 +64,15 @@ def test_jittered_retry_delays_differ_between_executions(client, provider):
     retry = {"maxAttempts": 3, "initialDelayMs": 400, "multiplier": 1, "jitter": True}
     node = executor("call", config, "/x", [{"source": "workflow.n", "target": "n"}], retry=retry)
     workflow_id = active_workflow(client, [trigger(), node], [edge("start", "call")])
-    gaps = []
+    delays, gaps = [], []
     for n in ("a", "b", "c"):
         [step] = run_to_end(client, workflow_id, {"n": n})["stepResults"]
+        delays += [a["retryInMs"] for a in step["attempts"] if "retryInMs" in a]
         times = _times(step["attempts"])
         gaps += [(b - a).total_seconds() for a, b in zip(times, times[1:])]
-    assert all(0.2 <= gap < 0.6 for gap in gaps), gaps
-    # Without jitter every gap would be at least 0.4 s; with it each is drawn from [0.2, 0.4].
-    assert min(gaps) < 0.38 and max(gaps) - min(gaps) > 0.02, gaps
+    # Each delay is drawn from [200, 400] ms (equal jitter on 400 ms); without jitter all would be 400.
+    assert len(delays) == 6 and all(200 <= d <= 400 for d in delays) and len(set(delays)) > 1, delays
+    assert all(gap >= delay / 1000 for gap, delay in zip(gaps, delays)), (gaps, delays)
 
 
 def test_a_retry_policy_that_does_not_validate_is_refused_at_save(client, provider):
