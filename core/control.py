@@ -63,7 +63,7 @@ def retry(execution_id, caller: Caller, dispatcher: Dispatcher, default_timeout_
         execution.finished_steps -= Step.select().where(
             (Step.execution == execution.id) & (Step.status == "failed") & (Step.node_type != "trigger")
         ).count()
-        for step in Step.select().where((Step.execution == execution.id) & (Step.status.in_(("failed", "cancelled")))):
+        for step in list(Step.select().where((Step.execution == execution.id) & (Step.status.in_(("failed", "cancelled"))))):
             # The marker gives the step's retry policy its full budget again.
             marker = {"outcome": "manual_retry", "at": rfc3339(now), "by": f"{caller.type}:{caller.id}"}
             Step.update(

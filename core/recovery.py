@@ -19,6 +19,7 @@ from datetime import timedelta
 
 from core.dispatch import Dispatcher
 from core.engine import expire_execution
+from core.webhooks import purge_replays
 from core.models import Execution, IdempotencyRecord, Step, utcnow
 
 # Most steps re-sent by one sweep; the next sweep takes the rest.
@@ -34,7 +35,9 @@ def sweep(dispatcher: Dispatcher, redispatch_after_s: float, batch: int = DEFAUL
     stale = Step.select(Step.id, Step.execution, Step.node_id, Step.node_type, Step.dispatched_at).where(
         (Step.status == "ready") & ((Step.dispatched_at < cutoff) | Step.dispatched_at.is_null()) & Step.execution.in_(active)
     ).limit(batch)
-    for step in stale:
+    # Each query is read in full before any write: on SQLite an open read cursor would make
+    # the first write fail at once ("database is locked") if another writer committed meanwhile.
+    for step in list(stale):
         moved = Step.update(dispatched_at=now).where(
             (Step.id == step.id) & (Step.status == "ready") & (Step.dispatched_at == step.dispatched_at)
             if step.dispatched_at is not None
@@ -47,7 +50,7 @@ def sweep(dispatcher: Dispatcher, redispatch_after_s: float, batch: int = DEFAUL
         (Step.status == "running") & (Step.lease_expires_at < now)
     ).limit(batch)
     # (Steps of finished executions are re-sent once more; run_node then closes them.)
-    for step in expired:
+    for step in list(expired):
         moved = Step.update(status="ready", dispatched_at=now, lease_expires_at=None).where(
             (Step.id == step.id) & (Step.status == "running") & (Step.attempt == step.attempt)
         ).execute()
@@ -58,7 +61,7 @@ def sweep(dispatcher: Dispatcher, redispatch_after_s: float, batch: int = DEFAUL
     overdue = Execution.select(Execution.id).where(
         (Execution.status.in_(("pending", "running"))) & (Execution.deadline_at < now)
     ).limit(batch)
-    for execution in overdue:
+    for execution in list(overdue):
         expired += expire_execution(execution.id, now)
     return {"redispatched": redispatched, "reclaimed": reclaimed, "expired": expired}
 
@@ -66,8 +69,6 @@ def sweep(dispatcher: Dispatcher, redispatch_after_s: float, batch: int = DEFAUL
 def expire_records(now=None) -> int:
     """Delete idempotency records past their expiry (24 h) and webhook signatures that can
     no longer pass the time check. Returns how many rows went."""
-    from core.webhooks import purge_replays  # webhooks imports the engine, which imports this package's peers
-
     now = now or utcnow()
     gone = IdempotencyRecord.delete().where(IdempotencyRecord.expires_at < now).execute()
     return gone + purge_replays(now)

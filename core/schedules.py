@@ -180,7 +180,8 @@ def tick(dispatcher: Dispatcher, now: datetime | None = None, start_execution=No
     logged and skipped; the others still fire."""
     now = now or utcnow()
     fired = _heal(utcnow(), dispatcher, start_execution)
-    for workflow in Workflow.select().where(Workflow.status == "active"):
+    # Read in full before writing (an open SQLite read cursor makes later writes fail).
+    for workflow in list(Workflow.select().where(Workflow.status == "active")):
         for node in schedule_triggers(workflow):
             try:
                 fired += _tick_trigger(workflow, node, now, dispatcher, start_execution)
@@ -222,7 +223,7 @@ def _heal(now, dispatcher, start_execution) -> int:
     """Slots recorded but never started (a crash between the two) are started now."""
     fired = 0
     stale = ScheduleSlot.select().where(ScheduleSlot.execution_id.is_null() & (ScheduleSlot.created_at < now - timedelta(seconds=5)))
-    for slot in stale.limit(100):
+    for slot in list(stale.limit(100)):
         workflow = Workflow.get_or_none(Workflow.id == slot.workflow_id)
         node = next((n for n in schedule_triggers(workflow) if n["id"] == slot.trigger_node_id), None) if workflow else None
         if workflow is None or workflow.status != "active" or node is None:
