@@ -57,7 +57,7 @@ _OPTIONAL_TEXT = ("header_name", "prefix", "query_param_name", "audience")
 _URL_FIELDS = ("token_url", "issuer_url")
 
 
-def _clean_text(value: str) -> bool:
+def is_clean_text(value: str) -> bool:
     """Usable in a header: no control characters, no surrounding spaces."""
     return value == value.strip() and value.isprintable()
 
@@ -87,10 +87,10 @@ def check_auth(auth) -> str | None:
     for field in _REQUIRED.get(kind, ()):
         if not isinstance(auth.get(field), str) or not auth[field]:
             return f"{kind} auth needs a non-empty text {field}"
-        if not _clean_text(auth[field]):
+        if not is_clean_text(auth[field]):
             return f"auth.{field} must not hold control characters or surrounding spaces"
     for field in _OPTIONAL_TEXT:
-        if field in auth and (not isinstance(auth[field], str) or not _clean_text(auth[field])):
+        if field in auth and (not isinstance(auth[field], str) or not is_clean_text(auth[field])):
             return f"auth.{field} must be text without control characters"
     for field in _URL_FIELDS:
         if field in auth and not check_url_field(auth[field]):

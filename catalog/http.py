@@ -9,7 +9,7 @@ Provider configuration: ``base_url`` (http/https with a host), ``headers`` (text
 
 from __future__ import annotations
 
-from catalog.auth import check_auth, check_url_field
+from catalog.auth import check_auth, check_url_field, is_clean_text
 from catalog.connectivity import make_test
 from catalog.transport import OutboundRequest, join_url, send
 from core.executors import ExecutorCall, ExecutorResult, ExecutorSpec, ProviderSpec, register_executor, register_provider
@@ -47,13 +47,10 @@ def check_base_url(base) -> str | None:
 
 def check_headers(headers) -> str | None:
     for name, value in (headers or {}).items():
-        if not isinstance(value, str) or not _clean(name) or not _clean(value):
+        if not isinstance(value, str) or not is_clean_text(name) or not is_clean_text(value):
             return f"header {name!r} must be text without control characters or surrounding spaces"
     return None
 
-
-def _clean(text: str) -> bool:
-    return text == text.strip() and text.isprintable()
 
 
 def check_config(config: dict) -> str | None:

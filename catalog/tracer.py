@@ -14,6 +14,7 @@ The request is checked against the executor's schema before it is sent.
 
 from __future__ import annotations
 
+from catalog.auth import is_clean_text
 from catalog.connectivity import make_test
 from catalog.http import check_base_url, check_headers
 from catalog.schemas import DECIMAL, DIALECT, HEADERS, STATUS_CODES, URI, UUID, obj
@@ -73,7 +74,7 @@ def credentials(config: dict) -> tuple[dict, None]:
 
 def check_config(config: dict) -> str | None:
     key = config.get("api_key")
-    if isinstance(key, str) and (key != key.strip() or not key.isprintable()):
+    if isinstance(key, str) and not is_clean_text(key):
         return "api_key must not hold control characters or surrounding spaces"
     return check_base_url(config.get("base_url")) or check_headers(config.get("headers"))
 
